@@ -1,0 +1,1 @@
+"""Schemas, validation and vectorised readers for the four Tenrec raw files."""

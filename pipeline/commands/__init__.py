@@ -1,0 +1,1 @@
+"""Sub-commands of the `tenrec` command line, one module each."""
