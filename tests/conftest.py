@@ -15,11 +15,15 @@ REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
 def shared_data_dir() -> pathlib.Path:
   """Returns the folder with the public MovieLens-100K and Amazon Beauty logs.
 
-  TENREC_SHARED_DATA overrides the default, the `shared/data` folder beside the checkout.
+  TENREC_SHARED_DATA overrides the default, the `shared/data` folder beside the checkout
+  (or beside /work/main when the checkout lives elsewhere, as in a CI clone).
   """
   override = os.environ.get('TENREC_SHARED_DATA')
   if override:
     return pathlib.Path(override)
+  for candidate in (REPO_ROOT.parent / 'shared' / 'data', pathlib.Path('/work/shared/data')):
+    if candidate.is_dir():
+      return candidate
   return REPO_ROOT.parent / 'shared' / 'data'
 
 
