@@ -67,17 +67,43 @@ class FileHeader:
   size: int  # file size in bytes
 
 
+ON_INVALID_CHOICES = ('raise', 'reject')
+
+
+@dataclasses.dataclass(frozen=True)
+class RejectedRow:
+  """An invalid row skipped in 'reject' mode."""
+
+  offset: int  # byte offset of the row's line in the file
+  column: Optional[str]
+  value: str
+  reason: str
+
+
 @dataclasses.dataclass
 class RawBatch:
-  """Validated rows of one byte range, as NumPy columns in file order."""
+  """Validated rows of one byte range, as NumPy columns in file order.
+
+  Attributes:
+    path: The file the rows come from.
+    columns: Selected columns by header name.
+    row_offset: int64 byte offset of each row's line in the file.
+    rejected: Invalid rows that were skipped (only in 'reject' mode).
+  """
 
   path: str
   columns: Dict[str, np.ndarray]
-  row_offset: np.ndarray  # int64 byte offset of each row's line in the file
+  row_offset: np.ndarray
+  rejected: List[RejectedRow] = dataclasses.field(default_factory=list)
 
   @property
   def num_rows(self) -> int:
     return int(self.row_offset.shape[0])
+
+  @property
+  def num_read(self) -> int:
+    """Rows read from the range: valid rows plus rejected rows."""
+    return self.num_rows + len(self.rejected)
 
 
 def open_file(path: str):
@@ -224,27 +250,103 @@ def line_number_at(path: str, offset: int) -> int:
   return count + 1
 
 
+def line_numbers_at(path: str, offsets: Sequence[int]) -> Dict[int, int]:
+  """Returns {offset: 1-based line number} for several line offsets in one pass over the file."""
+  result = {}
+  pending = sorted(set(int(o) for o in offsets))
+  if not pending:
+    return result
+  position = 0
+  lines_before = 0
+  with open_file(path) as f:
+    for target in pending:
+      while position < target:
+        block = f.read(min(target - position, 16 << 20))
+        if not block:
+          break
+        lines_before += block.count(b'\n')
+        position += len(block)
+      result[target] = lines_before + 1
+  return result
+
+
 def read_range(path: str,
                schema: schema_lib.ScenarioSchema,
                header: FileHeader,
                columns: Sequence[str],
                start: int,
                end: int,
-               use_threads: bool = True) -> RawBatch:
+               use_threads: bool = True,
+               on_invalid: str = 'raise') -> RawBatch:
   """Reads, parses and validates the rows whose lines start in [start, end).
 
+  Args:
+    path: File to read.
+    schema: Scenario schema of the file.
+    header: The file's header, from `read_header`.
+    columns: Columns to return, by header name.
+    start: First byte of the range.
+    end: End of the range (exclusive); the line that crosses it belongs to this range.
+    use_threads: Let pyarrow parse with several threads.
+    on_invalid: 'raise' stops at the first invalid row with a `TenrecInputError`; 'reject'
+      skips invalid rows and lists them in `RawBatch.rejected`.
+
   Raises:
-    TenrecInputError: A selected column is missing from the header, a line has the wrong
-      number of fields, or a value does not parse or is out of range.
+    TenrecInputError: A selected column is missing from the header, or (in 'raise' mode) a
+      line has the wrong number of fields or a value does not parse or is out of range.
   """
+  if on_invalid not in ON_INVALID_CHOICES:
+    raise ValueError(f'on_invalid must be one of {ON_INVALID_CHOICES}, got {on_invalid!r}.')
   selected = _check_selection(path, schema, header, columns)
   first, data = _read_range(path, header, start, end)
+  rejected: List[RejectedRow] = []
+
+  try:
+    table, row_offset = _parse(schema, header, selected, first, data, use_threads)
+  except _ParseFailure as failure:
+    if on_invalid == 'raise':
+      raise _diagnose(path, schema, header, selected, first, data, str(failure)) from None
+    data, row_offsets_kept, rejected = _split_valid_lines(schema, header, selected, first, data)
+    table, row_offset = _parse(schema, header, selected, 0, data, use_threads)
+    row_offset = row_offsets_kept
+
+  out = {}
+  invalid = np.zeros(row_offset.shape[0], dtype=bool)
+  problems = []
+  for name in selected:
+    column = schema.column(name)
+    values, checks = _check_column(column, table.column(name))
+    out[name] = values
+    for mask, reason, hint, shown in checks:
+      problems.append((column, mask, reason, hint, shown))
+
+  if on_invalid == 'raise':
+    _raise_first_problem(path, problems, row_offset)
+    return RawBatch(path=path, columns=out, row_offset=row_offset)
+
+  for column, mask, reason, _, shown in problems:
+    for index in np.flatnonzero(mask & ~invalid):
+      rejected.append(RejectedRow(int(row_offset[index]), column.name, shown[index], reason))
+    invalid |= mask
+  if invalid.any():
+    keep = ~invalid
+    out = {name: values[keep] for name, values in out.items()}
+    row_offset = row_offset[keep]
+  return RawBatch(path=path, columns=out, row_offset=row_offset,
+                  rejected=sorted(rejected, key=lambda r: r.offset))
+
+
+class _ParseFailure(Exception):
+  pass
+
+
+def _parse(schema: schema_lib.ScenarioSchema, header: FileHeader, selected: Sequence[str],
+           first: int, data: bytes, use_threads: bool) -> Tuple[pa.Table, np.ndarray]:
+  """Parses a block of complete lines; returns the table and each row's byte offset."""
   starts = _line_starts(data)
   if starts.size == 0:
-    return RawBatch(path=path,
-                    columns={c: np.zeros(0, _NUMPY_TYPES[schema.column(c).kind]) for c in selected},
-                    row_offset=np.zeros(0, np.int64))
-
+    empty = pa.table({c: pa.array([], type=_ARROW_TYPES[schema.column(c).kind]) for c in selected})
+    return empty, np.zeros(0, np.int64)
   try:
     table = pa_csv.read_csv(
         io.BytesIO(data),
@@ -259,41 +361,80 @@ def read_range(path: str,
             strings_can_be_null=False,
             quoted_strings_can_be_null=False))
   except pa.ArrowInvalid as error:
-    raise _diagnose(path, schema, header, selected, first, data, str(error)) from None
-
+    raise _ParseFailure(str(error)) from None
   if table.num_rows != starts.size:
-    raise _diagnose(path, schema, header, selected, first, data,
-                    f'parsed {table.num_rows} rows from {starts.size} lines')
+    raise _ParseFailure(f'parsed {table.num_rows} rows from {starts.size} lines')
+  return table, starts + first
 
-  row_offset = starts + first
-  out = {}
+
+def _split_valid_lines(schema: schema_lib.ScenarioSchema, header: FileHeader,
+                       selected: Sequence[str], first: int,
+                       data: bytes) -> Tuple[bytes, np.ndarray, List[RejectedRow]]:
+  """Separates lines that parse from lines that do not (slow path of 'reject' mode)."""
+  good_lines = []
+  good_offsets = []
+  rejected = []
+  offset = first
+  for raw_line in data.split(b'\n'):
+    line_offset = offset
+    offset += len(raw_line) + 1
+    text = raw_line.decode('utf-8', errors='replace').rstrip('\r')
+    if not text:
+      continue
+    problem = _line_problem(schema, header, selected, text)
+    if problem is None:
+      good_lines.append(raw_line.rstrip(b'\r'))
+      good_offsets.append(line_offset)
+    else:
+      column, value, reason = problem
+      rejected.append(RejectedRow(line_offset, column, value, reason))
+  data = b'\n'.join(good_lines) + (b'\n' if good_lines else b'')
+  return data, np.asarray(good_offsets, dtype=np.int64), rejected
+
+
+def _line_problem(schema: schema_lib.ScenarioSchema, header: FileHeader,
+                  selected: Sequence[str], text: str) -> Optional[Tuple[Optional[str], str, str]]:
+  """Returns (column, value, reason) for a line that does not parse, else None."""
+  fields = next(csv.reader([text]))
+  expected = len(header.columns)
+  if len(fields) != expected:
+    column = header.columns[len(fields)] if len(fields) < expected else None
+    return column, text, f'line has {len(fields)} fields, expected {expected}'
+  index_of = {name: i for i, name in enumerate(header.columns)}
   for name in selected:
-    out[name] = _validate_column(path, schema.column(name), table.column(name), row_offset)
-  return RawBatch(path=path, columns=out, row_offset=row_offset)
+    value = fields[index_of[name]]
+    reason = _parse_field(schema.column(name).kind, value)
+    if reason is not None:
+      return name, value, f'value is {reason}'
+  return None
 
 
 def iter_batches(path: str,
                  schema: schema_lib.ScenarioSchema,
                  columns: Sequence[str],
                  chunk_bytes: int = DEFAULT_CHUNK_BYTES,
-                 allow_unknown_columns: bool = False) -> Iterator[RawBatch]:
+                 allow_unknown_columns: bool = False,
+                 on_invalid: str = 'raise') -> Iterator[RawBatch]:
   """Reads a whole file sequentially, one validated batch per byte range."""
   header = read_header(path, schema, allow_unknown_columns=allow_unknown_columns)
   for start, end in plan_byte_ranges(header, chunk_bytes):
-    yield read_range(path, schema, header, columns, start, end)
+    yield read_range(path, schema, header, columns, start, end, on_invalid=on_invalid)
 
 
 def read_file(path: str,
               schema: schema_lib.ScenarioSchema,
               columns: Sequence[str],
               chunk_bytes: int = DEFAULT_CHUNK_BYTES,
-              allow_unknown_columns: bool = False) -> RawBatch:
+              allow_unknown_columns: bool = False,
+              on_invalid: str = 'raise') -> RawBatch:
   """Reads a whole file into one batch. Only for files that fit in memory (tests, importers)."""
-  batches = list(iter_batches(path, schema, columns, chunk_bytes, allow_unknown_columns))
+  batches = list(
+      iter_batches(path, schema, columns, chunk_bytes, allow_unknown_columns, on_invalid))
   return RawBatch(
       path=path,
       columns={c: np.concatenate([b.columns[c] for b in batches]) for c in columns},
-      row_offset=np.concatenate([b.row_offset for b in batches]))
+      row_offset=np.concatenate([b.row_offset for b in batches]),
+      rejected=[r for b in batches for r in b.rejected])
 
 
 def _check_selection(path: str, schema: schema_lib.ScenarioSchema, header: FileHeader,
@@ -308,65 +449,75 @@ def _check_selection(path: str, schema: schema_lib.ScenarioSchema, header: FileH
   return tuple(columns)
 
 
-def _first_bad(mask: np.ndarray) -> Optional[int]:
-  bad = np.flatnonzero(mask)
-  return int(bad[0]) if bad.size else None
+def _check_column(column: schema_lib.Column, array: pa.ChunkedArray):
+  """Converts one parsed column to NumPy and lists its invalid rows.
 
-
-def _raise_value_error(path: str, column: schema_lib.Column, offset: int, value: str,
-                       reason: str, hint: str) -> None:
-  raise TenrecInputError(path, reason, line=line_number_at(path, offset), column=column.name,
-                         value=value, hint=hint)
-
-
-def _validate_column(path: str, column: schema_lib.Column, array: pa.ChunkedArray,
-                     row_offset: np.ndarray) -> np.ndarray:
-  """Checks nulls and value ranges of one parsed column and converts it to NumPy."""
+  Returns:
+    (values, checks) where each check is (mask of invalid rows, reason, hint, shown values).
+  """
   kind = column.kind
+  checks = []
   nulls = array.is_null().to_numpy(zero_copy_only=False) if array.null_count else None
 
-  if nulls is not None and kind in (schema_lib.ColumnKind.ID, schema_lib.ColumnKind.BINARY,
-                                    schema_lib.ColumnKind.COUNT):
-    index = _first_bad(nulls)
-    _raise_value_error(path, column, int(row_offset[index]), schema_lib.MISSING_VALUE_TOKEN,
-                       'missing value in a column that must always be set',
-                       'Fill the value or remove the row.')
-
   if kind == schema_lib.ColumnKind.FLOAT:
-    return array.to_numpy(zero_copy_only=False).astype(np.float64)
+    return array.to_numpy(zero_copy_only=False).astype(np.float64), checks
 
   fill = schema_lib.MISSING_CATEGORY if kind == schema_lib.ColumnKind.CATEGORY else 0
-  values = array.fill_null(fill).to_numpy(zero_copy_only=False) if nulls is not None else (
-      array.to_numpy(zero_copy_only=False))
+  values = (array.fill_null(fill) if nulls is not None else array).to_numpy(zero_copy_only=False)
+  shown = _ShownValues(values, nulls)
+
+  if nulls is not None and kind != schema_lib.ColumnKind.CATEGORY:
+    checks.append((nulls, 'missing value in a column that must always be set',
+                   'Fill the value or remove the row.', shown))
 
   if kind == schema_lib.ColumnKind.BINARY:
-    index = _first_bad((values != 0.0) & (values != 1.0))
-    if index is not None:
-      _raise_value_error(path, column, int(row_offset[index]), _format_number(values[index]),
-                         'binary column must be 0 or 1', 'Fix the value or remove the row.')
-    return values.astype(np.int8)
+    checks.append(((values != 0.0) & (values != 1.0), 'binary column must be 0 or 1',
+                   'Fix the value or remove the row.', shown))
+    return np.where((values == 0.0) | (values == 1.0), values, 0).astype(np.int8), checks
 
   negative = values < 0
   if nulls is not None:
     negative &= ~nulls
-  index = _first_bad(negative)
-  if index is not None:
-    what = 'id' if kind == schema_lib.ColumnKind.ID else 'value'
-    _raise_value_error(path, column, int(row_offset[index]), str(values[index]),
-                       f'negative {what}; {column.name} must be a non-negative integer',
-                       'Fix the value or remove the row.')
+  what = 'id' if kind == schema_lib.ColumnKind.ID else 'value'
+  checks.append((negative, f'negative {what}; {column.name} must be a non-negative integer',
+                 'Fix the value or remove the row.', shown))
 
   if column.value_range is not None:
     low, high = column.value_range
     outside = (values < low) | (values > high)
     if nulls is not None:
       outside &= ~nulls
-    index = _first_bad(outside)
-    if index is not None:
-      _raise_value_error(path, column, int(row_offset[index]), str(values[index]),
-                         f'value outside the allowed range {low:g}..{high:g}',
-                         'Fix the value, or write 0 (unknown) or \\N where it is not known.')
-  return values.astype(_NUMPY_TYPES[kind])
+    outside &= ~negative
+    checks.append((outside, f'value outside the allowed range {low:g}..{high:g}',
+                   'Fix the value, or write 0 (unknown) or \\N where it is not known.', shown))
+  return values.astype(_NUMPY_TYPES[kind]), checks
+
+
+class _ShownValues:
+  """Lazy text of a column's values for error messages (indexing formats one value)."""
+
+  def __init__(self, values: np.ndarray, nulls: Optional[np.ndarray]):
+    self._values = values
+    self._nulls = nulls
+
+  def __getitem__(self, index) -> str:
+    if self._nulls is not None and self._nulls[index]:
+      return schema_lib.MISSING_VALUE_TOKEN
+    return _format_number(self._values[index])
+
+
+def _raise_first_problem(path: str, problems, row_offset: np.ndarray) -> None:
+  """Raises TenrecInputError for the earliest invalid row, if any."""
+  first = None
+  for column, mask, reason, hint, shown in problems:
+    bad = np.flatnonzero(mask)
+    if bad.size and (first is None or bad[0] < first[0]):
+      first = (int(bad[0]), column, reason, hint, shown)
+  if first is None:
+    return
+  index, column, reason, hint, shown = first
+  raise TenrecInputError(path, reason, line=line_number_at(path, int(row_offset[index])),
+                         column=column.name, value=shown[index], hint=hint)
 
 
 def _format_number(value: float) -> str:

@@ -1,0 +1,1 @@
+"""Beam task-dataset builders: Tenrec raw files in, TFRecord splits of tf.Example out."""

@@ -1,0 +1,1 @@
+"""TFX components that wrap the task-dataset builders (ExampleGen-style)."""

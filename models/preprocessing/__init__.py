@@ -1,0 +1,1 @@
+"""TensorFlow Transform preprocessing functions and the feature descriptions they produce."""
