@@ -40,13 +40,13 @@ TRANSFORM_CODE = ('models/preprocessing',)
 TRAINER_CODE = ('models', 'serving')
 
 
-def code_version(packages: Sequence[str]) -> str:
+def code_version(packages: Sequence[str], root: Optional[pathlib.Path] = None) -> str:
   """Returns a fingerprint of the Python sources under the given project folders.
 
   Components run library code by dotted path, which TFX caching cannot see; the fingerprint is
   added to their parameters so that a code change invalidates their cached results.
   """
-  root = pathlib.Path(__file__).resolve().parent.parent
+  root = root or pathlib.Path(__file__).resolve().parent.parent
   digest = hashlib.sha256()
   for package in packages:
     for path in sorted((root / package).rglob('*.py')):
@@ -103,7 +103,8 @@ def create_pipeline(*,
                     dataset: Optional[Mapping[str, Any]] = None,
                     on_invalid_row: str = 'raise',
                     beam_pipeline_args: Optional[List[str]] = None,
-                    enable_cache: bool = True) -> tfx.dsl.Pipeline:
+                    enable_cache: bool = True,
+                    input_fingerprint: Optional[str] = None) -> tfx.dsl.Pipeline:
   """Creates the CTR or multi-task pipeline.
 
   Args:
@@ -126,6 +127,8 @@ def create_pipeline(*,
     on_invalid_row: 'raise' or 'reject' (see TenrecExampleGen).
     beam_pipeline_args: Beam arguments of every Beam-based component.
     enable_cache: Reuse the outputs of components whose inputs and parameters are unchanged.
+    input_fingerprint: Cache key of the raw files; None computes it from the files (see
+      TenrecExampleGen), which needs them readable when the pipeline is created.
   """
   if task not in ('ctr', 'mtl'):
     raise ValueError(f"create_pipeline builds the 'ctr' and 'mtl' pipelines, got {task!r}.")
@@ -133,7 +136,8 @@ def create_pipeline(*,
   example_gen = TenrecExampleGen(task='ctr', input_paths=input_paths,
                                  builder_options=builder_options, on_invalid_row=on_invalid_row,
                                  dataset=dataset,
-                                 code_version=code_version(BUILDER_CODE)).with_id(EXAMPLE_GEN)
+                                 code_version=code_version(BUILDER_CODE),
+                                 input_fingerprint=input_fingerprint).with_id(EXAMPLE_GEN)
   statistics_gen = tfx.components.StatisticsGen(
       examples=example_gen.outputs['examples']).with_id(STATISTICS_GEN)
   schema_gen = tfx.components.SchemaGen(statistics=statistics_gen.outputs['statistics'],
