@@ -84,15 +84,20 @@ class BestEpochCallback(keras.callbacks.Callback):
   """Tracks the best epoch of a validation metric and restores its weights at the end.
 
   Also records the wall-clock seconds spent in the training part of each epoch (excluding
-  validation) for throughput figures.
+  validation) for throughput figures. With `patience` > 0, training stops once that many
+  epochs have passed without improvement.
   """
 
-  def __init__(self, monitor: str, mode: str = 'max'):
+  def __init__(self, monitor: str, mode: str = 'max', patience: int = 0):
     super().__init__()
     if mode not in ('max', 'min'):
       raise ValueError(f"mode must be 'max' or 'min', got {mode!r}.")
+    if patience < 0:
+      raise ValueError(f'patience must be non-negative, got {patience}.')
     self.monitor = monitor
     self.mode = mode
+    self.patience = patience
+    self.stopped_early = False
     self.best_value: Optional[float] = None
     self.best_epoch: Optional[int] = None
     self.train_seconds: List[float] = []
@@ -120,6 +125,9 @@ class BestEpochCallback(keras.callbacks.Callback):
       self.best_value = float(value)
       self.best_epoch = epoch + 1
       self._best_weights = self.model.get_weights()
+    elif self.patience and epoch + 1 - self.best_epoch >= self.patience:
+      self.stopped_early = True
+      self.model.stop_training = True
 
   def on_train_end(self, logs=None):
     if self._best_weights is not None:

@@ -21,28 +21,13 @@ import tensorflow as tf
 import tensorflow_transform as tft
 import tf_keras as keras
 
+from models import losses
 from models import registry
 from models.preprocessing import ctr as ctr_preprocessing
 from models.trainers import common
 from serving import export
 
 DEFAULT_SEED = 100
-
-
-def compile_model(model: keras.Model, labels, hparams: Mapping[str, Any]) -> None:
-  """Compiles a CTR or multi-task model with Adam, binary cross-entropy per objective, AUC and
-  log loss."""
-  reduction = hparams.get('loss_reduction', 'mean')
-  if reduction not in ('mean', 'sum'):
-    raise ValueError(f"loss_reduction must be 'mean' or 'sum', got {reduction!r}.")
-  keras_reduction = (keras.losses.Reduction.SUM if reduction == 'sum' else
-                     keras.losses.Reduction.SUM_OVER_BATCH_SIZE)
-  losses = {label: keras.losses.BinaryCrossentropy(reduction=keras_reduction)
-            for label in labels}
-  metrics = {label: [keras.metrics.AUC(num_thresholds=2000, name='auc'),
-                     keras.metrics.BinaryCrossentropy(name='logloss')] for label in labels}
-  model.compile(optimizer=keras.optimizers.Adam(learning_rate=hparams['learning_rate']),
-                loss=losses, metrics=metrics)
 
 
 def run_fn(fn_args) -> None:
@@ -52,7 +37,9 @@ def run_fn(fn_args) -> None:
   spec = registry.get_model(task, config['model'])
   hparams = spec.resolve_hparams(config.get('hparams'))
   labels = list(config.get('labels') or hparams.get('objectives') or ['click'])
-  seed = int(config.get('seed', DEFAULT_SEED))
+  seed = int(config.get('seed', hparams.get('seed', DEFAULT_SEED)))
+  if 'seed' in hparams:
+    hparams['seed'] = seed
   keras.utils.set_random_seed(seed)
 
   tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
@@ -76,13 +63,15 @@ def run_fn(fn_args) -> None:
                train_examples, len(train_files), batch_size, hparams['epochs'])
 
   model = spec.build(feature_info, hparams)
-  compile_model(model, labels, hparams)
+  losses.compile_model(model, hparams)
 
+  patience = int(hparams.get('early_stopping_patience', 0))
   if task == 'mtl':
-    best = common.BestEpochCallback(monitor='val_loss', mode='min')
+    best = common.BestEpochCallback(monitor='val_loss', mode='min', patience=patience)
   else:
     best = common.BestEpochCallback(
-        monitor=f'val_{labels[0]}_auc' if len(labels) > 1 else 'val_auc', mode='max')
+        monitor=f'val_{labels[0]}_auc' if len(labels) > 1 else 'val_auc', mode='max',
+        patience=patience)
   callbacks = [
       best,
       keras.callbacks.TensorBoard(log_dir=fn_args.model_run_dir, update_freq='epoch',
@@ -112,6 +101,7 @@ def run_fn(fn_args) -> None:
       'best_epoch': best.best_epoch,
       'best_value': best.best_value,
       'epochs_run': len(epoch_seconds),
+      'stopped_early': best.stopped_early,
       'train_seconds_per_epoch': epoch_seconds,
       # The first epoch includes graph tracing; the steady-state figure excludes it.
       'train_examples_per_second': (sum(throughput[1:]) / len(throughput[1:]) if

@@ -119,3 +119,20 @@ def test_write_and_read_json(tmp_path):
   common.write_json(path, {'count': np.int64(3), 'rate': np.float32(0.5),
                            'values': np.arange(2)})
   assert common.read_json(path) == {'count': 3, 'rate': 0.5, 'values': [0, 1]}
+
+
+def test_best_epoch_patience_stops_training():
+  model = keras.Sequential([keras.layers.Dense(1, input_shape=(1,))])
+  callback = common.BestEpochCallback(monitor='val_auc', mode='max', patience=2)
+  callback.set_model(model)
+  for epoch, value in enumerate([0.7, 0.6, 0.65]):
+    callback.on_epoch_begin(epoch)
+    callback.on_epoch_end(epoch, {'val_auc': value})
+  assert callback.stopped_early
+  assert model.stop_training
+  assert callback.best_epoch == 1
+
+
+def test_best_epoch_rejects_negative_patience():
+  with pytest.raises(ValueError, match='-1'):
+    common.BestEpochCallback('val_auc', patience=-1)
