@@ -5,8 +5,9 @@ Signatures of a CTR or multi-task export:
 * `serving_default`: input `examples`, a [batch] string tensor of serialized `tf.Example`
   with the raw features (labels are not required); outputs one probability per objective,
   shape [batch, 1], named after the objective (`click`, `like`, ...).
-* `serving_raw`: the raw feature tensors themselves (`user_id` [batch] int64, ...,
-  `hist_item_ids` [batch, L] int64); same outputs.
+* `serving_raw`: the raw feature tensors themselves, shaped as the raw feature spec says:
+  with the pipeline's schema, `user_id`, `item_id`, `video_category`, `gender` and `age` are
+  int64 [batch, 1] and `hist_item_ids` is int64 [batch, L]; same outputs.
 
 Both run the TensorFlow Transform graph inside the SavedModel, so clients send raw ids.
 """

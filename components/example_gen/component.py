@@ -76,7 +76,8 @@ class TenrecExampleGen(base_beam_component.BaseBeamComponent):
                builder_options: Optional[Mapping[str, Any]] = None,
                on_invalid_row: str = 'raise',
                dataset: Optional[Mapping[str, Any]] = None,
-               code_version: Optional[str] = None):
+               code_version: Optional[str] = None,
+               input_fingerprint: Optional[str] = None):
     """Creates the component.
 
     Args:
@@ -86,6 +87,8 @@ class TenrecExampleGen(base_beam_component.BaseBeamComponent):
       on_invalid_row: 'raise' (stop at the first invalid row) or 'reject' (skip and count).
       dataset: Description of the data recorded with the artifact and the results.
       code_version: Fingerprint of the project code, part of the cache key.
+      input_fingerprint: Cache key of the input files; None computes it from their sizes and
+        modification times, which opens them (a compiler for remote URIs passes its own).
     """
     builder = registry.create_builder(task, builder_options)
     missing = [i.name for i in builder.inputs() if i.name not in input_paths]
@@ -97,7 +100,7 @@ class TenrecExampleGen(base_beam_component.BaseBeamComponent):
         task=task,
         input_paths=json.dumps(dict(input_paths), sort_keys=True),
         builder_options=json.dumps(builder.options_dict(), sort_keys=True),
-        input_fingerprint=fingerprint_inputs(input_paths),
+        input_fingerprint=input_fingerprint or fingerprint_inputs(input_paths),
         on_invalid_row=on_invalid_row,
         dataset=json.dumps(dict(dataset or {}), sort_keys=True),
         code_version=code_version or '',
