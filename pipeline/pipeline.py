@@ -15,6 +15,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence
 import tensorflow_model_analysis as tfma
 from tfx import v1 as tfx
 
+from components.evaluation.component import RankingEvaluator
 from components.example_gen.component import TenrecExampleGen
 
 # Component ids, also used to find their outputs in ML Metadata.
@@ -29,6 +30,12 @@ PUSHER = 'Pusher'
 
 CTR_COMPONENT_ORDER = (EXAMPLE_GEN, STATISTICS_GEN, SCHEMA_GEN, EXAMPLE_VALIDATOR, TRANSFORM,
                        TRAINER, EVALUATOR, PUSHER)
+
+RANKING_EVALUATOR = 'RankingEvaluator'
+SBR_COMPONENT_ORDER = (EXAMPLE_GEN, STATISTICS_GEN, SCHEMA_GEN, EXAMPLE_VALIDATOR, TRAINER,
+                       RANKING_EVALUATOR, PUSHER)
+SBR_RUN_FN = 'models.trainers.sbr.run_fn'
+EVALUATION_CODE = ('components/evaluation', 'models/metrics', 'models/trainers/sbr_data.py')
 
 CTR_PREPROCESSING_FN = 'models.preprocessing.ctr.preprocessing_fn'
 CTR_RUN_FN = 'models.trainers.ctr.run_fn'
@@ -49,7 +56,9 @@ def code_version(packages: Sequence[str], root: Optional[pathlib.Path] = None) -
   root = root or pathlib.Path(__file__).resolve().parent.parent
   digest = hashlib.sha256()
   for package in packages:
-    for path in sorted((root / package).rglob('*.py')):
+    target = root / package
+    paths = [target] if target.is_file() else sorted(target.rglob('*.py'))
+    for path in paths:
       digest.update(str(path.relative_to(root)).encode())
       digest.update(path.read_bytes())
   return digest.hexdigest()[:16]
@@ -189,6 +198,94 @@ def create_pipeline(*,
           tfx.orchestration.metadata.sqlite_metadata_connection_config(metadata_path)
           if metadata_path else None),
       components=components,
+      enable_cache=enable_cache,
+      beam_pipeline_args=list(beam_pipeline_args or []))
+
+
+def create_sbr_pipeline(*,
+                        pipeline_name: str,
+                        pipeline_root: str,
+                        metadata_path: Optional[str],
+                        model: str,
+                        input_paths: Mapping[str, str],
+                        builder_options: Mapping[str, Any],
+                        trainer_options: Mapping[str, Any],
+                        hparams: Mapping[str, Any],
+                        seed: int,
+                        serving_model_dir: str,
+                        task: str = 'sbr',
+                        ks: Sequence[int] = (5, 10, 20),
+                        selection_metric: str = 'NDCG@10',
+                        min_value: float = 0.0,
+                        require_beat_popularity: bool = True,
+                        dataset: Optional[Mapping[str, Any]] = None,
+                        on_invalid_row: str = 'raise',
+                        beam_pipeline_args: Optional[List[str]] = None,
+                        enable_cache: bool = True) -> tfx.dsl.Pipeline:
+  """Creates the sequential-recommendation pipeline.
+
+  TenrecExampleGen (SBR builder) -> StatisticsGen -> SchemaGen -> ExampleValidator -> Trainer
+  (trains, selects the epoch on validation, exports `serving_default` and `top_k`) ->
+  RankingEvaluator (full ranking on the test split, popularity baseline, blessing) -> Pusher.
+
+  Args:
+    pipeline_name, pipeline_root, metadata_path: As in `create_pipeline`.
+    model: Registered `sbr` model name.
+    input_paths: Raw file per builder input (for example {'qk_video': '.../QK-video.csv'}).
+    builder_options: Options of the SBR builder (see components.builders.sequence_options).
+    trainer_options: SBRTrainingConfig fields other than model, hparams and seed (for example
+      {'readout': 'last', 'train_windows': 'all'}).
+    hparams: Model hyper-parameter overrides (for example {'max_len': 30}).
+    seed: Training seed.
+    serving_model_dir: TF Serving base path of the model.
+    task: Builder task: 'sbr' (QK-video) or 'infacc' (QB-video in the SBR format).
+    ks: Cut-offs of the test metrics.
+    selection_metric: Metric of the blessing rule (validation selection uses the trainer's).
+    min_value: Minimum test value of the selection metric for the blessing.
+    require_beat_popularity: Bless only models that beat the item-popularity baseline.
+    dataset, on_invalid_row, beam_pipeline_args, enable_cache: As in `create_pipeline`.
+  """
+  example_gen = TenrecExampleGen(task=task, input_paths=input_paths,
+                                 builder_options=builder_options, on_invalid_row=on_invalid_row,
+                                 dataset=dataset,
+                                 code_version=code_version(BUILDER_CODE)).with_id(EXAMPLE_GEN)
+  statistics_gen = tfx.components.StatisticsGen(
+      examples=example_gen.outputs['examples']).with_id(STATISTICS_GEN)
+  schema_gen = tfx.components.SchemaGen(statistics=statistics_gen.outputs['statistics'],
+                                        infer_feature_shape=False).with_id(SCHEMA_GEN)
+  example_validator = tfx.components.ExampleValidator(
+      statistics=statistics_gen.outputs['statistics'],
+      schema=schema_gen.outputs['schema']).with_id(EXAMPLE_VALIDATOR)
+  custom_config = dict(trainer_options)
+  custom_config.update({'model': model, 'hparams': dict(hparams), 'seed': seed,
+                        'code_version': code_version(TRAINER_CODE)})
+  trainer = tfx.components.Trainer(
+      run_fn=SBR_RUN_FN,
+      examples=example_gen.outputs['examples'],
+      schema=schema_gen.outputs['schema'],
+      train_args=tfx.proto.TrainArgs(splits=['train']),
+      eval_args=tfx.proto.EvalArgs(splits=['eval']),
+      custom_config=custom_config).with_id(TRAINER)
+  evaluator = RankingEvaluator(
+      examples=example_gen.outputs['examples'], model=trainer.outputs['model'], ks=ks,
+      selection_metric=selection_metric, min_value=min_value,
+      require_beat_popularity=require_beat_popularity,
+      code_version=code_version(EVALUATION_CODE)).with_id(RANKING_EVALUATOR)
+  pusher = tfx.components.Pusher(
+      model=trainer.outputs['model'],
+      model_blessing=evaluator.outputs['blessing'],
+      push_destination=tfx.proto.PushDestination(
+          filesystem=tfx.proto.PushDestination.Filesystem(
+              base_directory=serving_model_dir))).with_id(PUSHER)
+
+  return tfx.dsl.Pipeline(
+      pipeline_name=pipeline_name,
+      pipeline_root=pipeline_root,
+      metadata_connection_config=(
+          tfx.orchestration.metadata.sqlite_metadata_connection_config(metadata_path)
+          if metadata_path else None),
+      components=[example_gen, statistics_gen, schema_gen, example_validator, trainer,
+                  evaluator, pusher],
       enable_cache=enable_cache,
       beam_pipeline_args=list(beam_pipeline_args or []))
 

@@ -478,12 +478,14 @@ def run_fn(fn_args) -> None:
 
   Reads fn_args.train_files and fn_args.eval_files, and from fn_args.custom_config:
   'model' (required), 'hparams', 'test_files', 'item_vocabulary', 'num_items' and any other
-  SBRTrainingConfig field. Writes the SavedModel to fn_args.serving_model_dir and the other
+  SBRTrainingConfig field. Without 'item_vocabulary' and 'num_items', the vocabulary beside
+  the `Split-train` folder of the train files is used. Writes the SavedModel to fn_args.serving_model_dir and the other
   outputs to fn_args.model_run_dir.
   """
   custom = dict(fn_args.custom_config or {})
   if 'model' not in custom:
     raise ValueError("custom_config must name the model, e.g. {'model': 'sasrec'}.")
+  custom.pop('code_version', None)  # part of the TFX cache key only
   test_files = custom.pop('test_files', None)
   vocabulary = custom.pop('item_vocabulary', None)
   num_items = custom.pop('num_items', None)
@@ -494,6 +496,11 @@ def run_fn(fn_args) -> None:
   custom.setdefault('output_dir', fn_args.model_run_dir)
   custom.setdefault('serving_model_dir', fn_args.serving_model_dir)
   config = SBRTrainingConfig(**custom)
+  if vocabulary is None and num_items is None:
+    examples_dir = sbr_data.examples_dir_of(fn_args.train_files)
+    candidate = examples_dir and os.path.join(examples_dir, sbr_data.VOCABULARY_FILE)
+    if candidate and tf.io.gfile.exists(candidate):
+      vocabulary = candidate
   dataset = sbr_data.load_sbr_dataset(
       train_files=fn_args.train_files, eval_files=fn_args.eval_files, test_files=test_files,
       vocabulary_path=vocabulary, num_items=num_items, check_splits=config.check_splits)

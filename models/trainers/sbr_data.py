@@ -98,6 +98,21 @@ def split_files(examples_dir: str, split: str) -> List[str]:
   return files
 
 
+def examples_dir_of(patterns: Union[str, Sequence[str]]) -> Optional[str]:
+  """Returns the builder output folder of split file patterns (the parent of `Split-*/`).
+
+  TFX hands trainers patterns such as `<uri>/Split-train/*`; the item vocabulary lives in
+  `<uri>`. Returns None when no pattern lies in a `Split-*` folder.
+  """
+  for pattern in ([patterns] if isinstance(patterns, str) else list(patterns)):
+    path = pattern.rstrip('/')
+    while path and path != os.path.dirname(path):
+      if os.path.basename(path).startswith('Split-'):
+        return os.path.dirname(path)
+      path = os.path.dirname(path)
+  return None
+
+
 def expand_patterns(patterns: Union[str, Sequence[str]]) -> List[str]:
   """Returns the sorted files matched by file patterns (a folder means every file in it)."""
   if isinstance(patterns, str):

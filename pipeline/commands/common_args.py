@@ -53,6 +53,68 @@ def add_ctr_builder_arguments(parser: argparse.ArgumentParser) -> None:
                      help='Seed of negative sampling and the split (default: --seed).')
 
 
+def add_sbr_arguments(parser: argparse.ArgumentParser) -> None:
+  group = parser.add_argument_group('sequential recommendation (--task sbr)')
+  group.add_argument('--min-user-clicks', type=int, default=10,
+                     help='Keep users with at least this many clicks after the item filter.')
+  group.add_argument('--validation-users', choices=('random', 'reference_first', 'all'),
+                     default='random',
+                     help='Users with a validation example: a seeded sample, the lowest ids '
+                     '(the reference) or all.')
+  group.add_argument('--validation-fraction', type=float, default=0.01,
+                     help='Share of the users in the validation split (with a floor of 1,000 '
+                     'users, or all users when fewer).')
+  group.add_argument('--readout', choices=('last', 'reference_head', 'reference_paper_era'),
+                     default='last',
+                     help='Score read-out: the last real item (causal models) or a [MASK] slot '
+                     '(BERT4Rec); the reference options reproduce its protocols.')
+  group.add_argument('--train-windows', choices=('all', 'last'), default='all',
+                     help='Train on every window of each sequence, or only the last one (the '
+                     'reference).')
+  group.add_argument('--ks', default='5,10,20', help='Cut-offs of HR@k and NDCG@k.')
+  group.add_argument('--selection-metric', default='NDCG@10',
+                     help='Validation metric that selects the epoch and gates the push.')
+  group.add_argument('--builder-option', action='append', default=None, metavar='KEY=VALUE',
+                     help='Any other SBR builder option (see `tenrec build --help`). '
+                     'Repeatable.')
+
+
+def parse_key_values(items, flag: str) -> Dict[str, Any]:
+  """Parses KEY=VALUE strings; VALUE is JSON when it parses, else a string."""
+  values: Dict[str, Any] = {}
+  for item in items or []:
+    if '=' not in item:
+      raise ValueError(f'{flag} needs KEY=VALUE, got {item!r}.')
+    key, text = item.split('=', 1)
+    try:
+      values[key.strip()] = json.loads(text)
+    except json.JSONDecodeError:
+      values[key.strip()] = text
+  return values
+
+
+def sbr_builder_options(args: argparse.Namespace) -> Dict[str, Any]:
+  """Returns SbrOptions values from the sequential arguments."""
+  options = {
+      'seed': args.dataset_seed if args.dataset_seed is not None else args.seed,
+      'min_user_clicks': args.min_user_clicks,
+      'validation_users': args.validation_users,
+      'validation_fraction': args.validation_fraction,
+  }
+  options.update(parse_key_values(args.builder_option, '--builder-option'))
+  return options
+
+
+def sbr_trainer_options(args: argparse.Namespace) -> Dict[str, Any]:
+  """Returns SBRTrainingConfig fields from the sequential arguments."""
+  return {
+      'readout': args.readout,
+      'train_windows': args.train_windows,
+      'ks': [int(k) for k in args.ks.split(',')],
+      'selection_metric': args.selection_metric,
+  }
+
+
 def add_training_arguments(parser: argparse.ArgumentParser) -> None:
   group = parser.add_argument_group('training')
   group.add_argument('--seed', type=int, default=DEFAULT_TRAINING_SEED,
@@ -91,14 +153,7 @@ def hparam_overrides(args: argparse.Namespace) -> Dict[str, Any]:
     value = getattr(args, flag, None)
     if value is not None:
       overrides[key] = value
-  for item in getattr(args, 'hparam', None) or []:
-    if '=' not in item:
-      raise ValueError(f'--hparam needs KEY=VALUE, got {item!r}.')
-    key, text = item.split('=', 1)
-    try:
-      overrides[key.strip()] = json.loads(text)
-    except json.JSONDecodeError:
-      overrides[key.strip()] = text
+  overrides.update(parse_key_values(getattr(args, 'hparam', None), '--hparam'))
   if getattr(args, 'objectives', None):
     overrides['objectives'] = [o.strip() for o in args.objectives.split(',') if o.strip()]
   return overrides

@@ -1,0 +1,1 @@
+"""TFX components that evaluate trained models outside TFMA (full-ranking metrics)."""
