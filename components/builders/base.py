@@ -12,8 +12,25 @@ Beam:
 
 Users are assigned to buckets by a hash of `user_id`, so a bucket always holds complete users
 and per-user work (histories, leave-last-out, sampling) is plain vectorised NumPy over sorted
-arrays. Builders that need a second global pass (for example a vocabulary of the items that
-survive a user filter) chain further stages themselves with the helpers of `beam_stages`.
+arrays.
+
+Builders that need a global value computed after a per-user step (for example an item
+vocabulary over the users that survive a filter) declare `num_passes > 1`:
+
+3. Pass 0 is the bucket step; instead of examples it returns `BucketResult.intermediate`, a
+   dictionary of arrays that the driver writes to one spill file per bucket, plus statistics in
+   `extras`. The driver merges the statistics of all buckets and calls
+   `finalize_pass(0, side, merged)`, whose result (for example the vocabulary) is the side
+   input of pass 1.
+4. Pass k >= 1 (`process_pass`) reads one bucket's spill file of pass k - 1 with the side input
+   and returns the next intermediate arrays, or, in the last pass, the examples.
+
+Memory per worker stays bounded by one bucket; only bucket file paths and the side inputs,
+whose size the builder controls (vocabularies, thresholds), pass through Beam.
+
+Split names may carry a sub-dataset prefix ('source/train'): the examples are then written to
+`<output>/source/Split-train/`, so one build can produce several TFX Examples layouts (for
+example the source and target domains of transfer learning).
 """
 
 import abc
@@ -102,13 +119,18 @@ class BucketResult:
     splits: Feature columns per split name; every split in `TaskBuilder.split_names` must be
       present (possibly with zero rows).
     accounts: Rows used and filtered per input (reads and rejections are counted by the
-      driver).
-    extras: Additional statistics, merged across buckets with `merge_summaries`.
+      driver). In a multi-pass build every row is counted exactly once, in the pass that
+      decides its fate.
+    extras: Additional statistics, merged across buckets with `merge_summaries`. Keys that
+      start with '_' feed the next pass only and are left out of the final summary.
+    intermediate: Arrays handed to the next pass (all passes but the last of a multi-pass
+      builder); None in the last pass.
   """
 
-  splits: Dict[str, Dict[str, np.ndarray]]
-  accounts: Dict[str, accounting.RowAccount]
+  splits: Dict[str, Dict[str, Any]] = dataclasses.field(default_factory=dict)
+  accounts: Dict[str, accounting.RowAccount] = dataclasses.field(default_factory=dict)
   extras: Dict[str, Any] = dataclasses.field(default_factory=dict)
+  intermediate: Optional[Dict[str, np.ndarray]] = None
 
 
 class EmptyDatasetError(ValueError):
@@ -120,6 +142,9 @@ class TaskBuilder(abc.ABC):
 
   task: str = ''
   split_names: Tuple[str, ...] = SPLITS
+  # Number of bucket passes: 1 = `process_bucket` writes the examples; n > 1 adds the passes
+  # `process_pass(1..n-1)`, each preceded by a global `finalize_pass`.
+  num_passes: int = 1
 
   @abc.abstractmethod
   def inputs(self) -> Sequence[BuilderInput]:
@@ -152,6 +177,36 @@ class TaskBuilder(abc.ABC):
                      summary: Mapping[str, Any]) -> BucketResult:
     """Turns the rows of a bucket's users into examples of each split."""
 
+  def finalize_pass(self, pass_index: int, side: Mapping[str, Any],
+                    summary: Mapping[str, Any]) -> Dict[str, Any]:
+    """Returns the side input of pass `pass_index + 1`.
+
+    Args:
+      pass_index: The pass whose buckets produced `summary`.
+      side: The side input that pass `pass_index` ran with (the finalized chunk summary for
+        pass 0).
+      summary: The merged `extras` and accounts of every bucket of pass `pass_index`.
+
+    The entry 'statistics' of the returned dictionary, if any, is copied into the report.
+    """
+    raise NotImplementedError(f'{type(self).__name__} declares {self.num_passes} passes but '
+                              'does not implement finalize_pass.')
+
+  def process_pass(self, pass_index: int, arrays: Mapping[str, np.ndarray],
+                   side: Mapping[str, Any]) -> BucketResult:
+    """Runs pass `pass_index` >= 1 on one bucket's intermediate arrays of the previous pass."""
+    raise NotImplementedError(f'{type(self).__name__} declares {self.num_passes} passes but '
+                              'does not implement process_pass.')
+
+  def write_side_files(self, output_dir: str, side: Mapping[str, Any]) -> List[str]:
+    """Writes files that accompany the splits (for example item_vocabulary.txt).
+
+    Called once with the side input of the last pass; returns the written paths relative to
+    `output_dir`.
+    """
+    del output_dir, side
+    return []
+
   def check_result(self, report: Mapping[str, Any]) -> None:
     """Raises EmptyDatasetError when a split is empty, naming the filter responsible."""
     for split in self.split_names:
@@ -167,6 +222,26 @@ class TaskBuilder(abc.ABC):
     cause_text = '; '.join(causes) if causes else 'no rows were read'
     return (f'The {self.task} dataset has no {split} examples: {cause_text}. Use more input '
             'data or relax the filter that removed the most rows.')
+
+
+def public_entries(summary: Mapping[str, Any]) -> Dict[str, Any]:
+  """Returns the summary without its '_' entries (inputs of the next step, not for the report).
+
+  `finalize_summary` of a builder keeps these entries (row accounts, rejected rows) and adds
+  what its first bucket pass needs.
+  """
+  return {key: value for key, value in summary.items() if not str(key).startswith('_')}
+
+
+def sub_dataset_of(split: str) -> str:
+  """Returns the sub-dataset prefix of a split name ('' for 'train', 'source' for
+  'source/train')."""
+  return split.rsplit('/', 1)[0] if '/' in split else ''
+
+
+def split_base_name(split: str) -> str:
+  """Returns the split name without its sub-dataset prefix."""
+  return split.rsplit('/', 1)[-1]
 
 
 def merge_summaries(left: Mapping[str, Any], right: Mapping[str, Any]) -> Dict[str, Any]:

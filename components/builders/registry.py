@@ -12,6 +12,13 @@ from components.builders import base
 # Task name -> (module, builder class, options class).
 _BUILDERS: Dict[str, tuple] = {
     'ctr': ('components.builders.ctr', 'CtrBuilder', 'CtrOptions'),
+    'sbr': ('components.builders.sbr', 'SbrBuilder', 'SbrOptions'),
+    'mtl': ('components.builders.mtl', 'create_mtl_builder', 'MtlOptions'),
+    'transfer': ('components.builders.transfer', 'TransferBuilder', 'TransferOptions'),
+    'profile': ('components.builders.profile', 'ProfileBuilder', 'ProfileOptions'),
+    'coldstart': ('components.builders.coldstart', 'ColdStartBuilder', 'ColdStartOptions'),
+    'lifelong': ('components.builders.lifelong', 'LifelongBuilder', 'LifelongOptions'),
+    'infacc': ('components.builders.infacc', 'InfaccBuilder', 'InfaccOptions'),
 }
 
 

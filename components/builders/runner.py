@@ -11,7 +11,7 @@ import json
 import math
 import pickle
 import uuid
-from typing import Any, Callable, Dict, Mapping, Optional, Sequence
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
@@ -24,7 +24,11 @@ from components.builders import beam_stages
 from components.tenrec_io import reader
 
 REPORT_FILE = 'build_report.json'
-DEFAULT_BUCKET_BYTES = 32 << 20
+# Input bytes per chunk (one Beam element of the read step) and per user bucket. They bound a
+# worker's memory (about 0.5 GiB for the CTR builder at these sizes, measured on generated
+# QK-video data), whatever the input size.
+DEFAULT_CHUNK_BYTES = 16 << 20
+DEFAULT_BUCKET_BYTES = 16 << 20
 DEFAULT_LOCAL_BEAM_ARGS = ('--runner=FnApiRunner',)
 
 
@@ -50,11 +54,12 @@ def run_builder(builder: base.TaskBuilder,
                 paths: Mapping[str, str],
                 output_dir: str,
                 pipeline_factory: Optional[Callable[[], beam.Pipeline]] = None,
-                chunk_bytes: int = reader.DEFAULT_CHUNK_BYTES,
+                chunk_bytes: int = DEFAULT_CHUNK_BYTES,
                 num_buckets: Optional[int] = None,
                 on_invalid: str = 'raise',
                 allow_unknown_columns: bool = False,
-                extra_report: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
+                extra_report: Optional[Mapping[str, Any]] = None,
+                overwrite: bool = False) -> Dict[str, Any]:
   """Builds a task dataset into `output_dir` and returns the build report.
 
   Args:
@@ -64,19 +69,29 @@ def run_builder(builder: base.TaskBuilder,
     pipeline_factory: Returns the Beam pipeline to run in; defaults to the local DirectRunner.
     chunk_bytes: Size of the byte ranges read by one Beam element.
     num_buckets: Number of user buckets (= output shards per split); by default one per
-      32 MiB of input, at least 2.
+      16 MiB of input, at least 2.
     on_invalid: 'raise' stops at the first invalid row; 'reject' skips and counts invalid rows.
     allow_unknown_columns: Accept header columns that are not part of the scenario schema.
     extra_report: Additional entries for the report (for example the dataset description).
+    overwrite: Replace a dataset that an earlier build wrote into `output_dir`. Without it, a
+      previous build's report in `output_dir` raises FileExistsError before any work starts.
+      The old files are removed only after the new build succeeded.
 
   Raises:
     TenrecInputError: An input file is missing or malformed.
     EmptyDatasetError: A filter removed every example of a split.
+    FileExistsError: `output_dir` contains an earlier build and `overwrite` is False.
   """
   inputs = list(builder.inputs())
   missing = [i.name for i in inputs if i.name not in paths]
   if missing:
     raise ValueError(f'No path given for builder input(s) {", ".join(missing)}.')
+
+  previous_build = _previous_build_entries(output_dir)
+  if previous_build and not overwrite:
+    raise FileExistsError(
+        f'{output_dir} already contains a built dataset ({", ".join(previous_build)}); pass '
+        '--overwrite to replace it or choose another output folder.')
 
   headers = {
       i.name: reader.read_header(paths[i.name], i.scenario, allow_unknown_columns)
@@ -96,9 +111,15 @@ def run_builder(builder: base.TaskBuilder,
   started = datetime.datetime.now(datetime.timezone.utc)
 
   try:
-    with pipeline_factory() as pipeline:
-      _build_graph(pipeline, builder, headers, chunks, spill_dir, staging_dir, summary_path,
-                   num_buckets, on_invalid)
+    try:
+      with pipeline_factory() as pipeline:
+        _build_graph(pipeline, builder, headers, chunks, spill_dir, staging_dir, summary_path,
+                     num_buckets, on_invalid)
+    except Exception as error:  # pylint: disable=broad-except
+      input_error = beam_stages.unwrap_input_error(str(error))
+      if input_error is not None:
+        raise input_error from None
+      raise
     with FileSystems.open(summary_path) as f:
       summary = pickle.loads(f.read())
 
@@ -113,8 +134,12 @@ def run_builder(builder: base.TaskBuilder,
                          f'{unbalanced}: {report["accounts"]}. This is a bug in the builder.')
     builder.check_result(report)
 
-    with FileSystems.create(FileSystems.join(staging_dir, REPORT_FILE)) as f:
-      f.write(json.dumps(report, indent=2, sort_keys=True, default=_json_default).encode())
+    _write_json(FileSystems.join(staging_dir, REPORT_FILE), report)
+    for prefix in sub_datasets(builder.split_names):
+      _write_json(FileSystems.join(staging_dir, prefix, REPORT_FILE),
+                  _sub_dataset_report(report, prefix))
+    if previous_build:
+      _remove_entries(output_dir, previous_build)
     _publish(staging_dir, output_dir)
   finally:
     if FileSystems.exists(work_dir):
@@ -140,18 +165,106 @@ def _build_graph(pipeline, builder, headers, chunks, spill_dir, staging_dir, sum
       | 'MergeChunkSummaries' >> beam.CombineGlobally(beam_stages.MergeSummariesFn())
       | 'FinalizeChunkSummary' >> beam.Map(builder.finalize_summary))
 
-  bucket_summaries = (
+  bucket_outputs = (
       spilled.spills
       | 'GroupByUserBucket' >> beam.GroupByKey()
       | 'ProcessBuckets' >> beam.ParDo(
-          beam_stages.ProcessBucketFn(builder, staging_dir, num_buckets),
-          summary=beam.pvalue.AsSingleton(chunk_summary)))
+          beam_stages.ProcessBucketFn(builder, staging_dir, num_buckets, spill_dir),
+          summary=beam.pvalue.AsSingleton(chunk_summary)).with_outputs(
+              beam_stages.ProcessBucketFn.INTERMEDIATE, main='summaries'))
+
+  pass_summaries = [bucket_outputs.summaries]
+  side = chunk_summary
+  side_statistics = []
+  for pass_index in range(1, builder.num_passes):
+    previous = pass_index - 1
+    merged = (
+        pass_summaries[-1]
+        | f'MergePass{previous}Summaries' >> beam.CombineGlobally(
+            beam_stages.MergeSummariesFn()))
+    side = (
+        merged
+        | f'FinalizePass{previous}' >> beam.Map(
+            lambda summary, previous_side, index: builder.finalize_pass(
+                index, previous_side, summary),
+            previous_side=beam.pvalue.AsSingleton(side), index=previous))
+    side_statistics.append(
+        side | f'Pass{pass_index}Statistics' >> beam.Map(
+            lambda value, index: {'side_statistics': {
+                f'pass_{index}': dict(value.get('statistics', {}))}}, index=pass_index))
+    bucket_outputs = (
+        bucket_outputs[beam_stages.ProcessBucketFn.INTERMEDIATE]
+        | f'DistributePass{pass_index}' >> beam.Reshuffle()
+        | f'ProcessPass{pass_index}' >> beam.ParDo(
+            beam_stages.ProcessPassFn(builder, staging_dir, spill_dir, num_buckets, pass_index),
+            side=beam.pvalue.AsSingleton(side)).with_outputs(
+                beam_stages.ProcessPassFn.INTERMEDIATE, main='summaries'))
+    pass_summaries.append(bucket_outputs.summaries)
+
+  side_files = (
+      side
+      | 'WriteSideFiles' >> beam.Map(
+          lambda value: {'side_files': sorted(builder.write_side_files(staging_dir, value))}))
 
   _ = (
-      (chunk_summary, bucket_summaries)
+      [chunk_summary, side_files] + side_statistics + pass_summaries
       | 'CollectSummaries' >> beam.Flatten()
+      | 'DropPassInputs' >> beam.Map(beam_stages.strip_private)
       | 'MergeAllSummaries' >> beam.CombineGlobally(beam_stages.MergeSummariesFn())
       | 'WriteSummary' >> beam.Map(_write_pickle, summary_path))
+
+
+def sub_datasets(split_names: Sequence[str]) -> List[str]:
+  """Returns the sub-dataset prefixes of a builder's splits, in first-seen order."""
+  prefixes = []
+  for split in split_names:
+    prefix = base.sub_dataset_of(split)
+    if prefix and prefix not in prefixes:
+      prefixes.append(prefix)
+  return prefixes
+
+
+def _sub_dataset_report(report: Mapping[str, Any], prefix: str) -> Dict[str, Any]:
+  """Returns the report of one sub-dataset: the build report with its splits only."""
+  sub = dict(report)
+  sub['sub_dataset'] = prefix
+  sub['splits'] = {base.split_base_name(split): count
+                   for split, count in report['splits'].items()
+                   if base.sub_dataset_of(split) == prefix}
+  sub['side_files'] = [path[len(prefix) + 1:] for path in report.get('side_files', [])
+                       if path.startswith(prefix + '/')]
+  return sub
+
+
+def _previous_build_entries(output_dir: str) -> List[str]:
+  """Lists the top-level entries of an earlier build in `output_dir` (empty if none)."""
+  report_path = FileSystems.join(output_dir, REPORT_FILE)
+  if not FileSystems.exists(report_path):
+    return []
+  entries = {REPORT_FILE}
+  try:
+    with FileSystems.open(report_path) as f:
+      previous = json.loads(f.read().decode())
+  except (ValueError, OSError):
+    previous = {}
+  for split in previous.get('splits', {}):
+    prefix = base.sub_dataset_of(split)
+    entries.add(prefix.split('/')[0] if prefix else f'Split-{split}')
+  for path in previous.get('side_files', []):
+    entries.add(path.split('/')[0])
+  return sorted(entries)
+
+
+def _remove_entries(output_dir: str, entries: Sequence[str]) -> None:
+  paths = [FileSystems.join(output_dir, e) for e in entries]
+  existing = [p for p in paths if FileSystems.exists(p)]
+  if existing:
+    FileSystems.delete(existing)
+
+
+def _write_json(path: str, value: Any) -> None:
+  with FileSystems.create(path) as f:
+    f.write(json.dumps(value, indent=2, sort_keys=True, default=_json_default).encode())
 
 
 def _write_pickle(value: Any, path: str) -> None:
@@ -195,6 +308,7 @@ def _make_report(builder: base.TaskBuilder, paths: Mapping[str, str],
       'splits': splits,
       'rejected_examples': located,
       'num_buckets': num_buckets,
+      'side_files': list(summary.get('side_files', [])),
       'statistics': builder.report_statistics(summary),
       'started_at': started.isoformat(),
       'seconds': round((finished - started).total_seconds(), 3),

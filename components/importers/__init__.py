@@ -1,0 +1,1 @@
+"""Converters from public interaction logs to Tenrec-schema raw files (`tenrec import`)."""
