@@ -51,14 +51,39 @@ def build_parser() -> argparse.ArgumentParser:
   return parser
 
 
+# Libraries whose INFO output is hidden unless --log-level DEBUG.
+_VERBOSE_LIBRARIES = ('absl', 'apache_beam', 'tensorflow', 'tfx')
+
+# Marker of an input error raised inside a Beam worker; the command reports those itself.
+_INPUT_ERROR_MARKER = '<<TenrecInputError'
+
+
+class _RepeatedInputErrorFilter(logging.Filter):
+  """Drops the Beam runner's traceback of an input error that the command reports itself."""
+
+  def filter(self, record: logging.LogRecord) -> bool:
+    return not (record.name.startswith('apache_beam') and
+                _INPUT_ERROR_MARKER in record.getMessage())
+
+
+def configure_logging(level_name: str) -> None:
+  """Logs at `level_name`, keeping library INFO output for DEBUG runs only."""
+  level = getattr(logging, level_name)
+  logging.basicConfig(level=level, format='%(asctime)s %(levelname)s %(name)s: %(message)s')
+  from absl import logging as absl_logging  # pylint: disable=import-outside-toplevel
+  absl_logging.set_verbosity(level_name.lower())
+  if level > logging.DEBUG:
+    for name in _VERBOSE_LIBRARIES:
+      logging.getLogger(name).setLevel(max(level, logging.WARNING))
+  for handler in logging.getLogger().handlers:
+    handler.addFilter(_RepeatedInputErrorFilter())
+
+
 def main(argv: Optional[List[str]] = None) -> int:
   """Runs the `tenrec` command line and returns the process exit status."""
   parser = build_parser()
   args = parser.parse_args(argv)
-  logging.basicConfig(level=getattr(logging, args.log_level),
-                      format='%(asctime)s %(levelname)s %(name)s: %(message)s')
-  from absl import logging as absl_logging  # pylint: disable=import-outside-toplevel
-  absl_logging.set_verbosity(args.log_level.lower())
+  configure_logging(args.log_level)
 
   from components.tenrec_io.errors import TenrecInputError  # pylint: disable=import-outside-toplevel
   try:
