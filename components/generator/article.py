@@ -81,8 +81,10 @@ class ArticleGenerator:
     _, _, scores = self._simulate(pilot)
     self.standardiser = scenarios.Standardiser.fit(scores)
     standard = self.standardiser(scores)
+    engagement = scenarios.engagement_quantiles(self.population, self.latent, self.name,
+                                                self.catalogue.size)
     self.action_intercepts = {
-        action: scenarios.solve_action_intercept(standard, rate)
+        action: scenarios.solve_action_intercept(standard, rate, engagement)
         for action, rate in self.per_click.items()}
 
   def generate_block(self, user_ids: np.ndarray) -> Dict[str, np.ndarray]:

@@ -26,6 +26,8 @@ MAX_EXPECTED_REACH = 0.7
 # Expected row shares of video_category 1 and of a missing category.
 CATEGORY_ONE_SHARE = 0.451
 CATEGORY_MISSING_SHARE = 0.0132
+# Standard deviation of a topic's category-1 share around CATEGORY_ONE_SHARE.
+TOPIC_CATEGORY_SD = 0.2
 # Trending rows draw items with probability proportional to (expected share)^2, so the few
 # head items reach a large share of users.
 TRENDING_EXPONENT = 2.0
@@ -122,7 +124,7 @@ def item_quality(rng: np.random.Generator, weights: np.ndarray) -> np.ndarray:
 def topic_category_targets(rng: np.random.Generator, topic_demand: np.ndarray) -> np.ndarray:
   """Returns each topic's share of category-1 rows, averaging 45.1% under `topic_demand`."""
   demand = topic_demand / topic_demand.sum()
-  deviation = rng.normal(0.0, 0.2, size=demand.shape[0])
+  deviation = rng.normal(0.0, TOPIC_CATEGORY_SD, size=demand.shape[0])
   upper = 1.0 - CATEGORY_MISSING_SHARE - 0.05
   targets = np.clip(CATEGORY_ONE_SHARE + deviation, 0.05, upper)
   for _ in range(50):

@@ -2,8 +2,14 @@
 
 The model has K topics shared by videos and articles. A user has
 
-* topic logits theta[u, k] = gender_effect[g, k] + age_effect[a, k] + 1.0 * z[u, k], with
-  z standard normal; the user's feed shows topic k with probability softmax(theta[u])[k];
+* topic logits theta[u, k] = gender_effect[g, k] + age_effect[a, k] + 0.7 * z[u, k], with
+  z standard normal; the user's feed shows topic k with probability softmax(theta[u])[k].
+  The demographic effects (sd 1.5 for gender, 1.0 for age, smooth over neighbouring age bins)
+  are larger than the individual part, so most of a user's preference is shared with the
+  users of the same gender and age. That shared part is what ID-based CTR models learn from a
+  few dozen rows per user, through the gender and age embeddings and their interactions with
+  item embeddings. Each effect is centred on the row shares of the known values, so it moves
+  topics between groups without making a topic more popular overall;
 * a taste vector x[u] in R^4 (standard normal) that selects regions inside a topic;
 * a click bias (normal, sd 0.5) and an engagement score (standard normal) for like, share,
   follow, read and favourite actions.
@@ -27,20 +33,51 @@ Example:
 import numpy as np
 
 from components.generator import config
+from components.generator import population
 from components.generator.rng import CounterStream
 
 TASTE_DIM = 4
-USER_TOPIC_SD = 1.0
+# The feed draws session topics from softmax(FEED_TOPIC_SHARPNESS * theta).
+FEED_TOPIC_SHARPNESS = 1.0
+USER_TOPIC_SD = 0.7
 ITEM_VECTOR_NOISE_SD = 0.35
 CLICK_BIAS_SD = 0.5
+# Standard deviations of the demographic effects on topic logits and on video_category 1.
+GENDER_TOPIC_SD = 1.5
+AGE_TOPIC_SD = 1.0
+# Correlation of the age effects of neighbouring age bins.
+AGE_EFFECT_CORRELATION = 0.6
+CATEGORY_GENDER_SD = 1.0
+CATEGORY_AGE_SD = 0.6
 
-# Weights of the click-logit terms (chosen so that a factor model clearly beats popularity).
-TOPIC_WEIGHT = 0.9
+# Weights of the click-logit terms. They are chosen so that DeepFM with the Tenrec paper's
+# hyper-parameters clearly beats item popularity at the default scale (docs/generator.md).
+TOPIC_WEIGHT = 1.3
 TASTE_WEIGHT = 0.7
 QUALITY_WEIGHT = 1.0
 CATEGORY_WEIGHT = 1.0
 # Interest decays with each further exposure of the same feed session.
 SESSION_FATIGUE = 0.03
+# A video row's click logit gains RECENT_TOPIC_WEIGHT * m / RECENT_TOPIC_WINDOW, where m is the
+# number of the user's last RECENT_TOPIC_WINDOW clicks in the row's topic (recent_clicks.py).
+RECENT_TOPIC_WINDOW = 10
+RECENT_TOPIC_WEIGHT = 1.5
+
+
+def _centred(effects: np.ndarray, shares: np.ndarray) -> np.ndarray:
+  """Subtracts the `shares`-weighted mean over axis 0 from `effects`."""
+  weights = shares / shares.sum()
+  return effects - np.tensordot(weights, effects, axes=1)
+
+
+def _smooth_over_ages(rng: np.random.Generator, columns: int) -> np.ndarray:
+  """Returns [7, columns] standard normal effects of the known age bins 1..7, AR(1) over age."""
+  rho = AGE_EFFECT_CORRELATION
+  effects = np.empty((7, columns))
+  effects[0] = rng.normal(size=columns)
+  for age in range(1, 7):
+    effects[age] = rho * effects[age - 1] + np.sqrt(1.0 - rho * rho) * rng.normal(size=columns)
+  return effects
 
 
 class LatentModel:
@@ -53,21 +90,24 @@ class LatentModel:
     self.num_topics = num_topics
     rng = np.random.default_rng([seed, 0x1A7E47])
 
-    # Gender 0 and age 0 mean "unknown", so they carry no preference of their own.
-    self.gender_effects = rng.normal(0.0, 0.7, size=(3, num_topics))
-    self.gender_effects[0] = 0.0
-    age_scale = (np.arange(8) - 3.0) / 2.0
-    linear = rng.normal(0.0, 0.5, size=num_topics)
-    quadratic = rng.normal(0.0, 0.3, size=num_topics)
-    self.age_effects = (np.outer(age_scale, linear) +
-                        np.outer(age_scale**2 - np.mean(age_scale[1:]**2), quadratic))
-    self.age_effects[0] = 0.0
+    # Gender 0 and age 0 mean "unknown", so they carry no preference of their own. The known
+    # values are centred on their row shares, so the effects move topics between groups without
+    # making any topic more popular overall.
+    self.gender_effects = np.zeros((3, num_topics))
+    self.gender_effects[1:] = _centred(rng.normal(0.0, GENDER_TOPIC_SD, size=(2, num_topics)),
+                                       population.GENDER_SHARES[1:])
+    self.age_effects = np.zeros((8, num_topics))
+    self.age_effects[1:] = _centred(AGE_TOPIC_SD * _smooth_over_ages(rng, num_topics),
+                                    population.AGE_SHARES[1:])
 
-    # Preference for video_category 1 over 0, by gender and age.
-    self.category_effects = (rng.normal(0.0, 0.5, size=(3, 1)) +
-                             rng.normal(0.0, 0.3, size=(1, 8)))
-    self.category_effects[0, :] *= 0.3
-    self.category_effects[:, 0] *= 0.3
+    # Preference for video_category 1 over 0 by gender and age, centred in the same way.
+    gender_category = np.zeros(3)
+    gender_category[1:] = _centred(rng.normal(0.0, CATEGORY_GENDER_SD, size=2),
+                                   population.GENDER_SHARES[1:])
+    age_category = np.zeros(8)
+    age_category[1:] = _centred(CATEGORY_AGE_SD * _smooth_over_ages(rng, 1)[:, 0],
+                                population.AGE_SHARES[1:])
+    self.category_effects = gender_category[:, None] + age_category[None, :]
 
     self.rotations = np.stack(
         [np.linalg.qr(rng.normal(size=(TASTE_DIM, TASTE_DIM)))[0] for _ in range(num_topics)])
@@ -86,8 +126,8 @@ class LatentModel:
 
   @staticmethod
   def topic_mixture(topic_logits: np.ndarray) -> np.ndarray:
-    """Returns softmax(theta) over topics, shape [users, K]."""
-    shifted = topic_logits - topic_logits.max(axis=1, keepdims=True)
+    """Returns the feed's topic mixture softmax(FEED_TOPIC_SHARPNESS * theta), [users, K]."""
+    shifted = FEED_TOPIC_SHARPNESS * (topic_logits - topic_logits.max(axis=1, keepdims=True))
     weights = np.exp(shifted)
     return weights / weights.sum(axis=1, keepdims=True)
 
@@ -115,8 +155,10 @@ class LatentModel:
                   session_position: np.ndarray) -> np.ndarray:
     """Returns the click logit of each row before the scenario intercept.
 
-    score = 0.9 * (theta[u, k_i] - mean_k theta[u, k]) + 0.7 * <x_u, e_i> / sqrt(2)
+    score = 1.3 * (theta[u, k_i] - mean_k theta[u, k]) + 0.7 * <x_u, e_i> / sqrt(2)
             + q_i + bias_u - 0.03 * session_position
+
+    Video rows add `category_score` here and the recent-topic term in `recent_clicks`.
 
     All user arguments are already gathered per row: `topic_logits` [rows, K], `taste`
     [rows, 4], `click_bias` [rows]. Item arguments are per row as well.

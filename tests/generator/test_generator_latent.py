@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from components.generator import population
 from components.generator.latent import LatentModel
 
 
@@ -76,3 +77,14 @@ def test_category_score_zero_for_missing(model):
 def test_too_few_topics_rejected():
   with pytest.raises(ValueError, match='num_topics'):
     LatentModel(seed=1, num_topics=1)
+
+
+def test_demographic_effects_centred(model):
+  gender_weights = population.GENDER_SHARES[1:] / population.GENDER_SHARES[1:].sum()
+  age_weights = population.AGE_SHARES[1:] / population.AGE_SHARES[1:].sum()
+  np.testing.assert_allclose(gender_weights @ model.gender_effects[1:], 0.0, atol=1e-12)
+  np.testing.assert_allclose(age_weights @ model.age_effects[1:], 0.0, atol=1e-12)
+
+
+def test_category_effects_zero_for_unknown_profile(model):
+  assert model.category_effects[0, 0] == 0.0
