@@ -10,7 +10,7 @@ local runner, the Kubeflow compiler and tests. The CTR and multi-task pipeline i
 import hashlib
 import os
 import pathlib
-from typing import Any, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import tensorflow_model_analysis as tfma
 from tfx import v1 as tfx
@@ -142,10 +142,63 @@ def create_pipeline(*,
   if task not in ('ctr', 'mtl'):
     raise ValueError(f"create_pipeline builds the 'ctr' and 'mtl' pipelines, got {task!r}.")
 
+  code_versions = ctr_code_versions()
+  data = ctr_data_components(input_paths=input_paths, builder_options=builder_options,
+                             min_frequency=min_frequency, dataset=dataset,
+                             on_invalid_row=on_invalid_row, input_fingerprint=input_fingerprint,
+                             code_versions=code_versions)
+  trainer, evaluator = ctr_model_components(data, task=task, model=model, labels=labels,
+                                            hparams=hparams, seed=seed,
+                                            auc_threshold=auc_threshold,
+                                            code_versions=code_versions)
+  pusher = tfx.components.Pusher(
+      model=trainer.outputs['model'],
+      model_blessing=evaluator.outputs['blessing'],
+      push_destination=tfx.proto.PushDestination(
+          filesystem=tfx.proto.PushDestination.Filesystem(
+              base_directory=serving_model_dir))).with_id(PUSHER)
+
+  components = list(data.values()) + [trainer, evaluator, pusher]
+  return tfx.dsl.Pipeline(
+      pipeline_name=pipeline_name,
+      pipeline_root=pipeline_root,
+      metadata_connection_config=(
+          tfx.orchestration.metadata.sqlite_metadata_connection_config(metadata_path)
+          if metadata_path else None),
+      components=components,
+      enable_cache=enable_cache,
+      beam_pipeline_args=list(beam_pipeline_args or []))
+
+
+def ctr_code_versions() -> Dict[str, str]:
+  """Fingerprints of the code that the CTR pipeline's builder, Transform and Trainer run.
+
+  A long-running process that creates several pipelines (the benchmark) computes them once, so
+  that every pipeline it creates has the cache keys of the code it imported at the start.
+  """
+  return {'builder': code_version(BUILDER_CODE), 'transform': code_version(TRANSFORM_CODE),
+          'trainer': code_version(TRAINER_CODE)}
+
+
+def ctr_data_components(*,
+                        input_paths: Mapping[str, str],
+                        builder_options: Mapping[str, Any],
+                        min_frequency: int = 1,
+                        dataset: Optional[Mapping[str, Any]] = None,
+                        on_invalid_row: str = 'raise',
+                        input_fingerprint: Optional[str] = None,
+                        code_versions: Optional[Mapping[str, str]] = None) -> Dict[str, Any]:
+  """The data components of the CTR and multi-task pipelines, keyed by component id.
+
+  TenrecExampleGen -> StatisticsGen -> SchemaGen -> ExampleValidator -> Transform, in run order.
+  Arguments as in `create_pipeline`; `code_versions` (see `ctr_code_versions`) defaults to the
+  current code. Several trainers can share them (see `ctr_model_components`).
+  """
+  code_versions = code_versions or ctr_code_versions()
   example_gen = TenrecExampleGen(task='ctr', input_paths=input_paths,
                                  builder_options=builder_options, on_invalid_row=on_invalid_row,
                                  dataset=dataset,
-                                 code_version=code_version(BUILDER_CODE),
+                                 code_version=code_versions['builder'],
                                  input_fingerprint=input_fingerprint).with_id(EXAMPLE_GEN)
   statistics_gen = tfx.components.StatisticsGen(
       examples=example_gen.outputs['examples']).with_id(STATISTICS_GEN)
@@ -160,13 +213,33 @@ def create_pipeline(*,
       preprocessing_fn=CTR_PREPROCESSING_FN,
       splits_config=tfx.proto.SplitsConfig(analyze=['train'], transform=['train', 'eval']),
       custom_config={'min_frequency': min_frequency,
-                     'code_version': code_version(TRANSFORM_CODE)},
+                     'code_version': code_versions['transform']},
       disable_statistics=True).with_id(TRANSFORM)
+  return {component.id: component for component in
+          (example_gen, statistics_gen, schema_gen, example_validator, transform)}
+
+
+def ctr_model_components(data: Mapping[str, Any], *,
+                         task: str,
+                         model: str,
+                         labels: Sequence[str],
+                         hparams: Mapping[str, Any],
+                         seed: int,
+                         auc_threshold: Optional[float] = DEFAULT_AUC_THRESHOLD,
+                         id_suffix: str = '',
+                         code_versions: Optional[Mapping[str, str]] = None) -> Tuple[Any, Any]:
+  """The Trainer and the TFMA Evaluator of one model on `ctr_data_components` outputs.
+
+  Their ids are `Trainer<id_suffix>` and `Evaluator<id_suffix>`, so one pipeline can hold
+  several (for example `Trainer.deepfm.seed1`). Other arguments as in `create_pipeline` and
+  `ctr_data_components`.
+  """
+  code_versions = code_versions or ctr_code_versions()
   trainer = tfx.components.Trainer(
       run_fn=CTR_RUN_FN,
-      examples=transform.outputs['transformed_examples'],
-      transform_graph=transform.outputs['transform_graph'],
-      schema=schema_gen.outputs['schema'],
+      examples=data[TRANSFORM].outputs['transformed_examples'],
+      transform_graph=data[TRANSFORM].outputs['transform_graph'],
+      schema=data[SCHEMA_GEN].outputs['schema'],
       train_args=tfx.proto.TrainArgs(splits=['train']),
       eval_args=tfx.proto.EvalArgs(splits=['eval']),
       custom_config={
@@ -175,31 +248,14 @@ def create_pipeline(*,
           'hparams': dict(hparams),
           'labels': list(labels),
           'seed': seed,
-          'code_version': code_version(TRAINER_CODE),
-      }).with_id(TRAINER)
+          'code_version': code_versions['trainer'],
+      }).with_id(TRAINER + id_suffix)
   evaluator = tfx.components.Evaluator(
-      examples=example_gen.outputs['examples'],
+      examples=data[EXAMPLE_GEN].outputs['examples'],
       model=trainer.outputs['model'],
       example_splits=['test'],
-      eval_config=make_eval_config(labels, auc_threshold)).with_id(EVALUATOR)
-  pusher = tfx.components.Pusher(
-      model=trainer.outputs['model'],
-      model_blessing=evaluator.outputs['blessing'],
-      push_destination=tfx.proto.PushDestination(
-          filesystem=tfx.proto.PushDestination.Filesystem(
-              base_directory=serving_model_dir))).with_id(PUSHER)
-
-  components = [example_gen, statistics_gen, schema_gen, example_validator, transform, trainer,
-                evaluator, pusher]
-  return tfx.dsl.Pipeline(
-      pipeline_name=pipeline_name,
-      pipeline_root=pipeline_root,
-      metadata_connection_config=(
-          tfx.orchestration.metadata.sqlite_metadata_connection_config(metadata_path)
-          if metadata_path else None),
-      components=components,
-      enable_cache=enable_cache,
-      beam_pipeline_args=list(beam_pipeline_args or []))
+      eval_config=make_eval_config(labels, auc_threshold)).with_id(EVALUATOR + id_suffix)
+  return trainer, evaluator
 
 
 def create_sbr_pipeline(*,

@@ -29,6 +29,65 @@ def count_records(files: Sequence[str]) -> int:
   return int(dataset.reduce(np.int64(0), lambda count, _: count + 1).numpy())
 
 
+# Default memory budget of `cache='auto'`: parsed training examples are kept in memory when
+# their int64/float32 tensors fit in this many bytes.
+DEFAULT_CACHE_BUDGET_BYTES = 2 << 30
+
+
+def parsed_example_bytes(feature_spec: Mapping[str, Any]) -> int:
+  """Returns the bytes one parsed example takes in memory (fixed-length features only).
+
+  Example: {'user_id': FixedLenFeature([], tf.int64), 'hist': FixedLenFeature([10], tf.int64)}
+  gives (1 + 10) * 8 = 88.
+  """
+  total = 0
+  for name, feature in feature_spec.items():
+    if not isinstance(feature, tf.io.FixedLenFeature):
+      raise ValueError(f'Feature {name!r} is a {type(feature).__name__}; only FixedLenFeature '
+                       'inputs can be cached in memory.')
+    total += int(np.prod(feature.shape or [1], dtype=np.int64)) * feature.dtype.size
+  return total
+
+
+def resolve_cache(cache: Any, num_examples: int, feature_spec: Mapping[str, Any],
+                  budget_bytes: int = DEFAULT_CACHE_BUDGET_BYTES) -> bool:
+  """Decides whether to keep the parsed examples in memory.
+
+  Args:
+    cache: True, False, or 'auto' (cache when num_examples parsed examples fit in
+      `budget_bytes`).
+    num_examples: Examples in the split.
+    feature_spec: Parsing spec of the split.
+    budget_bytes: Memory budget of 'auto'.
+
+  Raises:
+    ValueError: `cache` is not one of True, False, 'auto'.
+  """
+  if isinstance(cache, bool):
+    return cache
+  if cache != 'auto':
+    raise ValueError(f"cache must be True, False or 'auto', got {cache!r}.")
+  return num_examples * parsed_example_bytes(feature_spec) <= budget_bytes
+
+
+def steps_per_epoch(num_examples: int, batch_size: int) -> int:
+  """Returns the batches of one pass over `num_examples` examples (the last may be partial).
+
+  Training on `dataset.repeat()` with this many steps per epoch keeps one iterator for the
+  whole fit, so the input pipeline prepares the next epoch's first batches during validation
+  instead of starting again at every epoch; each repetition is a new shuffle.
+
+  Raises:
+    ValueError: No examples, or a batch size below 1.
+  """
+  if num_examples < 1:
+    raise ValueError(f'The training split has no examples ({num_examples}); check the '
+                     'examples artifact.')
+  if batch_size < 1:
+    raise ValueError(f'batch_size must be at least 1, got {batch_size}.')
+  return -(-num_examples // batch_size)
+
+
 def make_example_dataset(files: Sequence[str],
                          feature_spec: Mapping[str, Any],
                          label_keys: Sequence[str],
@@ -40,8 +99,24 @@ def make_example_dataset(files: Sequence[str],
                          drop_labels_from_features: bool = True) -> tf.data.Dataset:
   """Reads gzip TFRecord tf.Example files into batches of (features, labels).
 
-  Records are batched before parsing (one vectorised `parse_example` per batch), decoded by
-  parallel readers and prefetched, so that the input pipeline keeps up with training.
+  Every step works on whole batches or windows, never on single records, because tf.data
+  spends a few microseconds per element and operation, which is as much as a small CTR model
+  spends per example on a training step:
+
+  * Streaming (`cache=False`): the records are read in windows of `shuffle_buffer` records
+    (rounded up to a multiple of `batch_size`). A shuffled window is permuted as a whole with a
+    seeded stateless shuffle and cut into batches, which are parsed with one vectorised
+    `parse_example` each. Files are shuffled too, so every epoch has a new order of files and
+    of the records inside each window. A window is a full permutation of `shuffle_buffer`
+    consecutive records, where `tf.data.Dataset.shuffle` would draw from a sliding buffer of
+    that size.
+  * Cached (`cache=True`): all examples are parsed once, when the dataset is created, and
+    kept in memory as one tensor per feature. Each epoch draws a new permutation of all
+    examples and gathers the batches from it, as `model.fit` does with NumPy arrays. The memory
+    is examples x `parsed_example_bytes(feature_spec)`; see `resolve_cache`.
+
+  Both orders are deterministic for a given seed and change from epoch to epoch (each
+  iteration of the dataset is one epoch). Without `shuffle`, batches follow the file order.
 
   Args:
     files: TFRecord files.
@@ -50,12 +125,28 @@ def make_example_dataset(files: Sequence[str],
     batch_size: Examples per batch.
     shuffle: Shuffle files and records (training); evaluation keeps file order.
     seed: Shuffle seed.
-    shuffle_buffer: Records in the shuffle buffer.
-    cache: Keep the parsed batches in memory after the first pass.
+    shuffle_buffer: Records per shuffle window (streaming only).
+    cache: Parse the examples once and keep them in memory.
     drop_labels_from_features: Remove the labels from the feature dictionary.
+
+  Raises:
+    ValueError: No files, or a batch size or shuffle buffer below 1.
   """
   if not files:
     raise ValueError('No TFRecord files to read; check the examples artifact.')
+  if batch_size < 1:
+    raise ValueError(f'batch_size must be at least 1, got {batch_size}.')
+  if shuffle_buffer < 1:
+    raise ValueError(f'shuffle_buffer must be at least 1, got {shuffle_buffer}.')
+
+  if cache:
+    return _in_memory_dataset(files, feature_spec, label_keys, batch_size, shuffle, seed,
+                              drop_labels_from_features)
+
+  def parse(serialized):
+    features = tf.io.parse_example(serialized, feature_spec)
+    return _split_labels(features, label_keys, drop_labels_from_features)
+
   file_dataset = tf.data.Dataset.from_tensor_slices(list(files))
   if shuffle:
     file_dataset = file_dataset.shuffle(len(files), seed=seed, reshuffle_each_iteration=True)
@@ -64,20 +155,69 @@ def make_example_dataset(files: Sequence[str],
       cycle_length=min(len(files), 4), num_parallel_calls=tf.data.AUTOTUNE,
       deterministic=True)
   if shuffle:
-    records = records.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
-  batches = records.batch(batch_size)
-
-  def parse(serialized):
-    features = tf.io.parse_example(serialized, feature_spec)
-    labels = {key: tf.cast(tf.reshape(features[key], [-1, 1]), tf.float32) for key in label_keys}
-    if drop_labels_from_features:
-      features = {k: v for k, v in features.items() if k not in label_keys}
-    return features, labels
-
+    window = -(-shuffle_buffer // batch_size) * batch_size
+    window_seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
+    batches = tf.data.Dataset.zip((records.batch(window), window_seeds)).flat_map(
+        lambda records, window_seed: _permuted_batches(records, window_seed, seed,
+                                                       batch_size))
+  else:
+    batches = records.batch(batch_size)
   dataset = batches.map(parse, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-  if cache:
-    dataset = dataset.cache()
   return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def _split_labels(features, label_keys, drop_labels_from_features):
+  labels = {key: tf.cast(tf.reshape(features[key], [-1, 1]), tf.float32) for key in label_keys}
+  if drop_labels_from_features:
+    features = {k: v for k, v in features.items() if k not in label_keys}
+  return features, labels
+
+
+def _permutation(size, stream_seed, seed):
+  """A seeded permutation of range(size) from a per-iteration random stream value."""
+  return tf.random.experimental.stateless_shuffle(
+      tf.range(size, dtype=tf.int64), seed=tf.stack([stream_seed, tf.constant(seed, tf.int64)]))
+
+
+def _permuted_batches(records, window_seed, seed, batch_size):
+  """Permutes one window of records and cuts it into batches."""
+  size = tf.shape(records, out_type=tf.int64)[0]
+  shuffled = tf.gather(records, _permutation(size, window_seed, seed))
+  return tf.data.Dataset.range((size + batch_size - 1) // batch_size).map(
+      lambda i: shuffled[i * batch_size:(i + 1) * batch_size])
+
+
+def _in_memory_dataset(files, feature_spec, label_keys, batch_size, shuffle, seed,
+                       drop_labels_from_features):
+  """Parses all examples once; each epoch gathers batches by a new permutation."""
+  parsed = make_example_dataset(files, feature_spec, [], batch_size=max(batch_size, 65536),
+                                shuffle=False, seed=seed, cache=False,
+                                drop_labels_from_features=False)
+  chunks: Dict[str, List[tf.Tensor]] = {name: [] for name in feature_spec}
+  for features, _ in parsed:
+    for name, value in features.items():
+      chunks[name].append(value)
+  tensors = {name: tf.concat(values, axis=0) for name, values in chunks.items()}
+  size = int(next(iter(tensors.values())).shape[0])
+  num_batches = -(-size // batch_size)
+
+  def epoch(stream_seed):
+    indices = (_permutation(size, stream_seed, seed) if shuffle
+               else tf.range(size, dtype=tf.int64))
+    return tf.data.Dataset.range(num_batches).map(
+        lambda batch: indices[batch * batch_size:(batch + 1) * batch_size])
+
+  def gather(indices):
+    return _split_labels({name: tf.gather(value, indices) for name, value in tensors.items()},
+                         label_keys, drop_labels_from_features)
+
+  if shuffle:
+    epoch_seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).take(1)
+  else:
+    epoch_seeds = tf.data.Dataset.from_tensors(tf.constant(0, tf.int64))
+  batches = epoch_seeds.flat_map(epoch).map(gather, num_parallel_calls=tf.data.AUTOTUNE,
+                                            deterministic=True)
+  return batches.prefetch(tf.data.AUTOTUNE)
 
 
 class BestEpochCallback(keras.callbacks.Callback):

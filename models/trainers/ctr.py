@@ -53,14 +53,19 @@ def run_fn(fn_args) -> None:
   eval_files = common.expand_file_patterns(fn_args.eval_files)
   train_examples = common.count_records(train_files)
   batch_size = int(hparams['batch_size'])
+  # 'auto': keep the parsed training examples in memory when they fit in the budget; the
+  # streaming reader costs more CPU per example than a small CTR model's training step.
+  cache_train = common.resolve_cache(config.get('cache_examples', 'auto'), train_examples,
+                                     model_feature_spec)
   train_dataset = common.make_example_dataset(
       train_files, model_feature_spec, labels, batch_size, shuffle=True, seed=seed,
-      cache=bool(config.get('cache_examples', False)))
+      cache=cache_train)
   eval_dataset = common.make_example_dataset(
       eval_files, model_feature_spec, labels, batch_size, shuffle=False, seed=seed,
       cache=True)
-  logging.info('Training %s on %d examples (%d files), batch %d, %d epochs.', spec.name,
-               train_examples, len(train_files), batch_size, hparams['epochs'])
+  logging.info('Training %s on %d examples (%d files, %s), batch %d, %d epochs.', spec.name,
+               train_examples, len(train_files), 'in memory' if cache_train else 'streamed',
+               batch_size, hparams['epochs'])
 
   model = spec.build(feature_info, hparams)
   losses.compile_model(model, hparams)
@@ -78,7 +83,9 @@ def run_fn(fn_args) -> None:
                                   profile_batch=0),
   ]
   started = time.perf_counter()
-  history = model.fit(train_dataset, validation_data=eval_dataset, epochs=int(hparams['epochs']),
+  history = model.fit(train_dataset.repeat(),
+                      steps_per_epoch=common.steps_per_epoch(train_examples, batch_size),
+                      validation_data=eval_dataset, epochs=int(hparams['epochs']),
                       callbacks=callbacks, verbose=2)
   training_seconds = time.perf_counter() - started
 
@@ -95,6 +102,7 @@ def run_fn(fn_args) -> None:
       'labels': labels,
       'seed': seed,
       'train_examples': train_examples,
+      'train_input': 'in_memory' if cache_train else 'streamed',
       'parameters': int(model.count_params()),
       'history': {k: [float(v) for v in values] for k, values in history.history.items()},
       'selection_metric': best.monitor,

@@ -77,6 +77,10 @@ def add_sbr_arguments(parser: argparse.ArgumentParser) -> None:
   group.add_argument('--builder-option', action='append', default=None, metavar='KEY=VALUE',
                      help='Any other SBR builder option (see `tenrec build --help`). '
                      'Repeatable.')
+  group.add_argument('--trainer-option', action='append', default=None, metavar='KEY=VALUE',
+                     help='Any other SBR trainer option (a field of '
+                     'models.trainers.sbr.SBRTrainingConfig), for example '
+                     'early_stopping_patience=10. Repeatable.')
 
 
 def parse_key_values(items, flag: str) -> Dict[str, Any]:
@@ -107,12 +111,14 @@ def sbr_builder_options(args: argparse.Namespace) -> Dict[str, Any]:
 
 def sbr_trainer_options(args: argparse.Namespace) -> Dict[str, Any]:
   """Returns SBRTrainingConfig fields from the sequential arguments."""
-  return {
+  options = {
       'readout': args.readout,
       'train_windows': args.train_windows,
       'ks': [int(k) for k in args.ks.split(',')],
       'selection_metric': args.selection_metric,
   }
+  options.update(parse_key_values(getattr(args, 'trainer_option', None), '--trainer-option'))
+  return options
 
 
 def add_training_arguments(parser: argparse.ArgumentParser) -> None:
