@@ -11,7 +11,7 @@ import json
 import os
 import platform
 import sys
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from ml_metadata import metadata_store
 from ml_metadata.proto import metadata_store_pb2
@@ -90,6 +90,26 @@ def load_tfma_metrics(evaluation_uri: str) -> Dict[str, Dict[str, float]]:
       if value.HasField('double_value'):
         metrics.setdefault(output, {})[key_and_value.key.name] = value.double_value.value
   return metrics
+
+
+def metrics_per_objective(metrics: Mapping[str, Mapping[str, float]],
+                          labels: Sequence[str]) -> Dict[str, Dict[str, float]]:
+  """Returns {objective: metrics} from `load_tfma_metrics` output.
+
+  A one-output model reports its metrics under the empty output name, which stands for its
+  only objective. A multi-output model reports one named output per objective; its empty
+  output holds only the summed training loss and is left out.
+
+  Example:
+    metrics_per_objective({'': {'loss': 0.6}, 'click': {'auc': 0.7}}, ['click', 'like'])
+    # {'click': {'auc': 0.7}}
+  """
+  per_objective = {}
+  for output, values in metrics.items():
+    if not output and len(labels) > 1:
+      continue
+    per_objective[output or labels[0]] = dict(values)
+  return per_objective
 
 
 def is_blessed(blessing_uri: str) -> bool:

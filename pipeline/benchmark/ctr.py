@@ -457,9 +457,10 @@ def _base_record(pipeline: _Pipeline, run: RunSpec) -> Dict[str, Any]:
 def _tfma_metrics(metrics: Mapping[str, Mapping[str, float]],
                   labels: Sequence[str]) -> Dict[str, Dict[str, Any]]:
   """{label: {auc, log_loss, examples, mean_label, mean_prediction}} from TFMA's output."""
+  from pipeline import results  # pylint: disable=import-outside-toplevel
+
   out = {}
-  for output, values in metrics.items():
-    label = output or labels[0]
+  for label, values in results.metrics_per_objective(metrics, labels).items():
     out[label] = {
         'auc': values.get('auc'),
         'log_loss': values.get('log_loss', values.get('binary_crossentropy')),

@@ -275,8 +275,7 @@ def collect_results(args, spec, dataset, builder, labels, hparams, outputs, pipe
 
   metrics = results.load_tfma_metrics(evaluation_uri) if evaluation_uri else {}
   test_metrics = {}
-  for output, values in metrics.items():
-    name = output or labels[0]
+  for name, values in results.metrics_per_objective(metrics, labels).items():
     test_metrics[name] = {
         'auc': values.get('auc'),
         'log_loss': values.get('log_loss', values.get('binary_crossentropy')),

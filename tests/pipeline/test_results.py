@@ -102,3 +102,19 @@ def test_environment_lists_versions():
   environment = results.environment()
   assert environment['tensorflow'] == tf.__version__
   assert environment['cpu_count'] >= 1
+
+
+def test_metrics_per_objective_single_output():
+  metrics = {'': {'auc': 0.7, 'log_loss': 0.5}}
+  assert results.metrics_per_objective(metrics, ['click']) == {'click': {'auc': 0.7,
+                                                                        'log_loss': 0.5}}
+
+
+def test_metrics_per_objective_drops_summed_loss():
+  metrics = {'': {'loss': 0.67}, 'click': {'auc': 0.77}, 'like': {'auc': 0.76}}
+  per_objective = results.metrics_per_objective(metrics, ['click', 'like'])
+  assert per_objective == {'click': {'auc': 0.77}, 'like': {'auc': 0.76}}
+
+
+def test_metrics_per_objective_empty():
+  assert results.metrics_per_objective({}, ['click', 'like']) == {}
