@@ -86,8 +86,13 @@ def main(argv: Optional[List[str]] = None) -> int:
   configure_logging(args.log_level)
 
   from components.tenrec_io.errors import TenrecInputError  # pylint: disable=import-outside-toplevel
+  from pipeline.commands.common_args import UsageError  # pylint: disable=import-outside-toplevel
   try:
     return int(args.run(args) or 0)
+  except UsageError as error:
+    # Only argument checks raise UsageError; other ValueErrors keep their traceback.
+    print(f'tenrec {args.command}: error: {error}', file=sys.stderr)
+    return 2
   except TenrecInputError as error:
     logging.error('%s', error)
     return 2

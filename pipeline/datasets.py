@@ -5,7 +5,10 @@ Three kinds of data directory hold Tenrec-schema raw files:
 * generated: written by `tenrec generate` (contains `generation.json`). The default for
   `tenrec run` is a generated directory created on first use in the cache folder.
 * public: converted from a public log by `tenrec import` (contains `import.json`).
-* tenrec: the real Tenrec files, downloaded by the user after accepting their licence.
+* tenrec: the real Tenrec files, downloaded by the user after accepting their licence. They
+  carry no provenance file, so any folder without `generation.json` or `import.json` is
+  assumed to hold them: its description says so (`'provenance': 'assumed'`) and a warning is
+  logged.
 
 Results always carry this label, so numbers on generated data are never mistaken for Tenrec
 results.
@@ -92,9 +95,20 @@ def describe(data_dir: str) -> DatasetInfo:
             'mapping': imported.get('mapping'),
             'path': data_dir,
         })
+  logging.warning(
+      '%s contains neither %s nor %s, so it is assumed to hold real Tenrec data and results on '
+      'it will be labelled as Tenrec data. Generated and imported folders must keep their %s '
+      'or %s.', data_dir, GENERATION_METADATA_FILE, IMPORT_METADATA_FILE,
+      GENERATION_METADATA_FILE, IMPORT_METADATA_FILE)
   return DatasetInfo(
       data_dir=data_dir, kind='tenrec', name='tenrec',
-      description={'kind': 'tenrec', 'name': 'Tenrec', 'path': data_dir})
+      description={
+          'kind': 'tenrec',
+          'name': (f'Tenrec-schema files (no {GENERATION_METADATA_FILE} or '
+                   f'{IMPORT_METADATA_FILE}: assumed real Tenrec data)'),
+          'provenance': 'assumed',
+          'path': data_dir,
+      })
 
 
 def _read_json(path: str) -> Optional[Dict[str, Any]]:

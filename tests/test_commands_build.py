@@ -1,6 +1,7 @@
 """Tests of `tenrec build`."""
 
 import json
+import logging
 
 import pytest
 
@@ -75,6 +76,48 @@ def test_build_sbr_prints_splits(data_dir, tmp_path, capsys):
   assert '40' in printed
   assert 'qk_video: 480 = ' in printed
   assert (out / 'item_vocabulary.txt').exists()
+
+
+def test_build_output_dir_alias_logs_accounting(data_dir, tmp_path, capsys, caplog):
+  out = tmp_path / 'sbr'
+  with caplog.at_level(logging.INFO):
+    status = cli.main(['build', '--task', 'sbr', '--data-dir', str(data_dir), '--output-dir',
+                       str(out), '--min-user-clicks', '5', '--validation-users', 'all'])
+  capsys.readouterr()
+  logged = '\n'.join(r.getMessage() for r in caplog.records if r.levelno == logging.INFO)
+  assert status == 0
+  assert (out / 'build_report.json').exists()
+  assert 'Row accounting (read = used + filtered + rejected):' in logged
+  assert 'qk_video: 480 = ' in logged
+
+
+@pytest.mark.parametrize('argv', [['--chunk-bytes', '0'], ['--chunk-bytes', '-5'],
+                                  ['--num-buckets', '0'], ['--num-buckets', '-1']])
+def test_build_sizes_below_one_rejected(tmp_path, capsys, argv):
+  with pytest.raises(SystemExit) as exit_info:
+    cli.main(['build', '--task', 'sbr', '--out', str(tmp_path / 'o')] + argv)
+  error = capsys.readouterr().err
+  assert exit_info.value.code == 2
+  assert f'tenrec build: error: argument {argv[0]}: must be at least 1' in error
+  assert not (tmp_path / 'o').exists()
+
+
+def test_build_help_shows_defaults(capsys):
+  with pytest.raises(SystemExit):
+    cli.main(['build', '--help'])
+  text = ' '.join(capsys.readouterr().out.split())
+  assert 'Seed of the embedded generated data. (default: 0)' in text
+  assert 'Default: before_row.' in text
+  assert 'Default: 0.8,0.1,0.1.' in text
+  assert 'Default: random. [sbr, transfer, lifelong, infacc]' in text
+  assert "'example' (examples at random" in text
+  assert 'see the module docstring' not in text
+  assert 'None keeps all' not in text
+
+
+def test_default_help_groups_tasks():
+  assert build.default_help({'ctr': 1, 'sbr': 1}) == 'Default: 1.'
+  assert build.default_help({'ctr': None, 'sbr': (1, 2)}) == 'Default: none (ctr); 1,2 (sbr).'
 
 
 def test_build_json_report(data_dir, tmp_path, capsys):

@@ -75,6 +75,18 @@ def test_stats_missing_folder_fails(tmp_path, capsys):
   assert status == 2
 
 
+def test_stats_nonexistent_folder_not_found(tmp_path, capsys):
+  status = cli.main(['stats', str(tmp_path / 'nonexistent')])
+  error = capsys.readouterr().err
+  assert status == 2
+  assert f'{tmp_path / "nonexistent"}: folder not found' in error
+
+
+def test_generate_output_dir_alias():
+  args = cli.build_parser().parse_args(['generate', '--output-dir', 'folder'])
+  assert args.out == 'folder'
+
+
 def test_stats_rejects_unknown_scenario(tmp_path, capsys):
   status = cli.main(['stats', str(tmp_path), '--scenario', 'qk_music'])
   capsys.readouterr()

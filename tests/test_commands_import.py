@@ -42,6 +42,21 @@ def test_import_default_movielens_dir(monkeypatch, tmp_path):
   assert import_data.default_movielens_dir() == str(tmp_path / 'movielens-100k')
 
 
+def test_import_movielens_default_missing(monkeypatch, tmp_path, capsys):
+  monkeypatch.setenv(import_data.SHARED_DATA_ENV, str(tmp_path))
+  status = cli.main(['import', 'movielens', '--out', str(tmp_path / 'out')])
+  error = capsys.readouterr().err
+  assert status == 2
+  assert str(tmp_path / 'movielens-100k') in error
+  assert '--source' in error
+  assert '$TENREC_SHARED_DATA' in error
+
+
+def test_import_output_dir_alias():
+  args = cli.build_parser().parse_args(['import', 'csv', 'log.csv', '--output-dir', 'folder'])
+  assert args.out == 'folder'
+
+
 def test_import_csv_command_with_map(tmp_path, capsys):
   pd.DataFrame({'u': [2, 1], 'i': [3, 4], 't': [9, 8]}).to_csv(tmp_path / 'log.csv', index=False)
   status = cli.main(['import', 'csv', str(tmp_path / 'log.csv'), '--map', 'user_id=u', '--map',

@@ -25,13 +25,15 @@ class CtrOptions:
   Attributes:
     seed: Seed of negative sampling, user selection and the split.
     history_length: Number of history slots (10 in Tenrec).
-    history_mode: 'before_row' or 'reference_first_clicks' (see the module docstring).
+    history_mode: 'before_row' (the user's last `history_length` clicks strictly before each
+      row, so no future information) or 'reference_first_clicks' (the reference's static
+      history of the user's first clicks; rows whose item is in it are deleted).
     negatives_per_positive: Negatives kept per positive (2 in Tenrec).
     negative_sampling: 'per_user' or 'global'.
     split_mode: 'random', 'user' or 'temporal'.
     split_ratios: Fractions of train, eval and test; must sum to 1.
-    max_users: Keep at most this many users (None keeps all). Tenrec's CTR file is the first
-      million QK-video users.
+    max_users: Keep at most this many users; None (`none` on the command line) keeps all.
+      Tenrec's CTR file is the first million QK-video users.
     user_selection: With max_users, 'random' (seeded) or 'lowest_ids' (the reference).
     scenario: Input scenario (QK-video in Tenrec; QB-video works too).
   """

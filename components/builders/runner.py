@@ -78,10 +78,16 @@ def run_builder(builder: base.TaskBuilder,
       The old files are removed only after the new build succeeded.
 
   Raises:
+    ValueError: `chunk_bytes` or `num_buckets` is below 1, or an input has no path.
     TenrecInputError: An input file is missing or malformed.
     EmptyDatasetError: A filter removed every example of a split.
     FileExistsError: `output_dir` contains an earlier build and `overwrite` is False.
   """
+  if chunk_bytes < 1:
+    raise ValueError(f'chunk_bytes must be at least 1, got {chunk_bytes}.')
+  if num_buckets is not None and num_buckets < 1:
+    raise ValueError(f'num_buckets must be at least 1, got {num_buckets}.')
+
   inputs = list(builder.inputs())
   missing = [i.name for i in inputs if i.name not in paths]
   if missing:
@@ -98,7 +104,8 @@ def run_builder(builder: base.TaskBuilder,
       for i in inputs
   }
   total_bytes = sum(h.size for h in headers.values())
-  num_buckets = num_buckets or default_num_buckets(total_bytes)
+  if num_buckets is None:
+    num_buckets = default_num_buckets(total_bytes)
   chunks = beam_stages.plan_chunks(inputs, paths, headers, chunk_bytes)
   pipeline_factory = pipeline_factory or make_pipeline_factory()
 

@@ -168,8 +168,9 @@ def sbr_deviations(options: SbrOptions) -> List[str]:
   notes = []
   if o.validation_users == 'random':
     notes.append(
-        f'Validation users are a seeded random sample of max(floor({o.validation_fraction} * U), '
-        f'{o.min_validation_users}) users (the reference used the first 1% of users by id).')
+        f'Validation users are a seeded random sample of min(U, max(floor('
+        f'{o.validation_fraction} * U), {o.min_validation_users})) of the U users, so every '
+        'user when U is smaller (the reference used the first 1% of users by id).')
   elif o.validation_users == 'all':
     notes.append('Every user has a validation example (the reference validated on the first '
                  '1% of users by id).')

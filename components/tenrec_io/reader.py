@@ -171,7 +171,9 @@ def read_header(path: str,
         raise TenrecInputError(
             path, f'unknown column for {schema.file_name}', line=1, column=name, value=text,
             hint=f'Expected columns: {",".join(schema.column_names)}. Check that this is the '
-            f'{schema.file_name} file.')
+            f'{schema.file_name} file. If it is, remove the column, or convert the file with '
+            f'`tenrec import csv FILE --scenario {schema.name} --map user_id=SOURCE_COLUMN '
+            '--map item_id=SOURCE_COLUMN ... --out DIR`, which reads only the mapped columns.')
   for name in schema.required:
     if name not in seen:
       raise TenrecInputError(

@@ -37,7 +37,7 @@ def add_parser(subparsers) -> None:
       'with the published Tenrec numbers beside them labelled as the paper\'s, validation '
       'curves, the environment and the command. By default each run goes through the TFX '
       'pipeline of `tenrec run`.',
-      formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+      formatter_class=common_args.HelpFormatter,
       # Task modules may add the same `common_args` group (for example the CTR dataset
       # options); the later definition of a flag replaces the earlier one.
       conflict_handler='resolve')

@@ -44,6 +44,15 @@ TASK_HELP = {
 }
 _NONE = 'none'
 
+# Help of options whose choices differ between tasks, replacing the text of the first class.
+_HELP_OVERRIDES = {
+    'split_mode': "ctr, mtl: 'random' (rows at random, exact duplicates in one split), 'user' "
+                  "(every row of a user in one split) or 'temporal' (each user's rows in time "
+                  "order). coldstart, lifelong: 'user' (every example of a user in one split) "
+                  "or 'example' (examples at random, as the reference, so a user's examples can "
+                  "land in several splits).",
+}
+
 
 def options_class(task: str):
   module, name = OPTIONS_CLASSES[task]
@@ -119,8 +128,43 @@ def _field_parser(annotation):
   return parse_scalar, metavar + (f'|{_NONE}' if optional else '')
 
 
+def _field_default(field: dataclasses.Field) -> Any:
+  if field.default is not dataclasses.MISSING:
+    return field.default
+  if field.default_factory is not dataclasses.MISSING:
+    return field.default_factory()
+  return dataclasses.MISSING
+
+
+def _format_default(value: Any) -> str:
+  """Writes a default the way the command line accepts it ('none', 'a,b,c')."""
+  if value is None:
+    return _NONE
+  if isinstance(value, (tuple, list)):
+    return ','.join(str(v) for v in value)
+  return str(value)
+
+
+def default_help(defaults: Mapping[str, Any]) -> str:
+  """Describes the per-task defaults of one option, for example 'Default: 100.'.
+
+  Args:
+    defaults: {task: default value} of the tasks that have the option.
+  """
+  by_value: Dict[str, typing.List[str]] = {}
+  for task, value in defaults.items():
+    if value is not dataclasses.MISSING:
+      by_value.setdefault(_format_default(value), []).append(task)
+  if not by_value:
+    return ''
+  if len(by_value) == 1:
+    return f'Default: {next(iter(by_value))}.'
+  parts = [f'{value} ({", ".join(tasks)})' for value, tasks in by_value.items()]
+  return f'Default: {"; ".join(parts)}.'
+
+
 def builder_fields() -> Dict[str, Dict[str, Any]]:
-  """{option name: {'tasks', 'help', 'parse', 'metavar'}} over every builder's options."""
+  """{option name: {'tasks', 'help', 'parse', 'metavar', 'defaults'}} over every builder."""
   fields: Dict[str, Dict[str, Any]] = {}
   for task in OPTIONS_CLASSES:
     cls = options_class(task)
@@ -130,9 +174,11 @@ def builder_fields() -> Dict[str, Dict[str, Any]]:
       entry = fields.get(field.name)
       if entry is None:
         parse, metavar = _field_parser(hints[field.name])
-        entry = fields[field.name] = {'tasks': [], 'help': docs.get(field.name, ''),
-                                      'parse': parse, 'metavar': metavar}
+        text = _HELP_OVERRIDES.get(field.name, docs.get(field.name, ''))
+        entry = fields[field.name] = {'tasks': [], 'help': text, 'parse': parse,
+                                      'metavar': metavar, 'defaults': {}}
       entry['tasks'].append(task)
+      entry['defaults'][task] = _field_default(field)
   return fields
 
 
@@ -144,11 +190,12 @@ def add_parser(subparsers) -> None:
       'with the options, the row accounting and the deviations from the reference '
       'implementation. Options left out keep the task\'s defaults. Without --data-dir the '
       'embedded generated data is used (created on first use).',
-      formatter_class=argparse.RawDescriptionHelpFormatter,
+      formatter_class=common_args.RawDescriptionHelpFormatter,
       epilog='Tasks:\n' + '\n'.join(f'  {t:<10} {h}' for t, h in TASK_HELP.items()))
   parser.add_argument('--task', required=True, choices=tuple(OPTIONS_CLASSES),
                       help='Task dataset to build.')
-  parser.add_argument('--out', required=True, help='Output folder of the dataset.')
+  parser.add_argument('--out', '--output-dir', dest='out', required=True,
+                      help='Output folder of the dataset.')
   parser.add_argument('--overwrite', action='store_true',
                       help='Replace a dataset built earlier in --out (removed only after the '
                       'new build succeeded).')
@@ -161,6 +208,9 @@ def add_parser(subparsers) -> None:
     text = entry['help']
     if name in choices:
       text += f' Choices: {", ".join(choices[name])}.'
+    defaults = default_help(entry['defaults'])
+    if defaults and 'default' not in text.lower():
+      text += ' ' + defaults
     group.add_argument(
         '--' + name.replace('_', '-'), dest=f'option_{name}', default=argparse.SUPPRESS,
         type=entry['parse'], metavar=entry['metavar'],
@@ -170,9 +220,9 @@ def add_parser(subparsers) -> None:
                      'parses (for example --option split_ratios=[0.8,0.1,0.1]). Repeatable.')
 
   beam = parser.add_argument_group('build execution')
-  beam.add_argument('--chunk-bytes', type=int, default=None,
-                    help='Bytes of an input file read by one Beam element (default 16 MiB).')
-  beam.add_argument('--num-buckets', type=int, default=None,
+  beam.add_argument('--chunk-bytes', type=common_args.at_least(1), default=None,
+                    help='Bytes of an input file read by one Beam element (default: 16 MiB).')
+  beam.add_argument('--num-buckets', type=common_args.at_least(1), default=None,
                     help='User buckets, which is also the number of shards per split '
                     '(default: one per 16 MiB of input, at least 2).')
   beam.add_argument('--json', action='store_true',
@@ -227,7 +277,7 @@ def run(args: argparse.Namespace) -> int:
     options = builder_options(args)
     builder = registry.create_builder(args.task, options)
   except ValueError as error:
-    print(f'tenrec build: {error}', file=sys.stderr)
+    print(f'tenrec build: error: {error}', file=sys.stderr)
     return 2
 
   dataset = common_args.resolve_dataset(args)
@@ -238,16 +288,18 @@ def run(args: argparse.Namespace) -> int:
   try:
     report = runner.run_builder(
         builder, paths, args.out, pipeline_factory=factory,
-        chunk_bytes=args.chunk_bytes or runner.DEFAULT_CHUNK_BYTES,
+        chunk_bytes=(args.chunk_bytes if args.chunk_bytes is not None else
+                     runner.DEFAULT_CHUNK_BYTES),
         num_buckets=args.num_buckets, on_invalid=args.on_invalid_row,
         extra_report={'dataset': dataset.description}, overwrite=args.overwrite)
   except base.EmptyDatasetError as error:
-    print(f'tenrec build: {error}', file=sys.stderr)
+    print(f'tenrec build: error: {error}', file=sys.stderr)
     return 1
   except FileExistsError as error:
-    print(f'tenrec build: {error}', file=sys.stderr)
+    print(f'tenrec build: error: {error}', file=sys.stderr)
     return 2
 
+  logging.info('%s', '\n'.join(row_accounting_lines(report['accounts'])))
   if args.json:
     print(json.dumps(report, indent=2, sort_keys=True))
   else:
@@ -272,16 +324,7 @@ def format_report(report: Mapping[str, Any], out_dir: str) -> str:
     lines.append(f'{split:<16}{count:>12,}')
 
   lines.append('')
-  lines.append('Row accounting (read = used + filtered + rejected):')
-  for name, account in report['accounts'].items():
-    filtered = sum(account['filtered'].values())
-    rejected = sum(account['rejected'].values())
-    lines.append(f'  {name}: {account["read"]:,} = {account["used"]:,} + {filtered:,} + '
-                 f'{rejected:,}')
-    for reason, count in sorted(account['filtered'].items(), key=lambda kv: -kv[1]):
-      lines.append(f'      filtered {reason}: {count:,}')
-    for reason, count in sorted(account['rejected'].items(), key=lambda kv: -kv[1]):
-      lines.append(f'      rejected {reason}: {count:,}')
+  lines.extend(row_accounting_lines(report['accounts']))
 
   if report.get('side_files'):
     lines.append('')
@@ -292,3 +335,27 @@ def format_report(report: Mapping[str, Any], out_dir: str) -> str:
     lines.extend(f'  - {note}' for note in report['deviations_from_reference'])
   return '\n'.join(lines)
 
+
+
+def row_accounting_lines(accounts: Mapping[str, Any],
+                         filtered_reasons: bool = True) -> typing.List[str]:
+  """Formats the row accounting of a build report, one equation per input file.
+
+  Args:
+    accounts: `accounts` of a build report: {input name: {'read', 'used', 'filtered',
+      'rejected'}}, where 'filtered' and 'rejected' map a reason to a row count.
+    filtered_reasons: Also list the filtered rows per reason. Rejected rows are always listed
+      per reason.
+  """
+  lines = ['Row accounting (read = used + filtered + rejected):']
+  for name, account in (accounts or {}).items():
+    filtered = sum(account['filtered'].values())
+    rejected = sum(account['rejected'].values())
+    lines.append(f'  {name}: {account["read"]:,} = {account["used"]:,} + {filtered:,} + '
+                 f'{rejected:,}')
+    if filtered_reasons:
+      for reason, count in sorted(account['filtered'].items(), key=lambda kv: -kv[1]):
+        lines.append(f'      filtered {reason}: {count:,}')
+    for reason, count in sorted(account['rejected'].items(), key=lambda kv: -kv[1]):
+      lines.append(f'      rejected {reason}: {count:,}')
+  return lines

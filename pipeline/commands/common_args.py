@@ -2,10 +2,54 @@
 
 import argparse
 import json
-from typing import Any, Dict, List
+from typing import Any, Callable, Dict, List
 
 DEFAULT_DATA_SEED = 0
 DEFAULT_TRAINING_SEED = 100
+
+
+class UsageError(ValueError):
+  """An invalid command-line argument, found before any work starts.
+
+  `pipeline.cli` prints it as one line, `tenrec COMMAND: error: MESSAGE`, and exits with
+  status 2, as argparse does for its own argument errors.
+  """
+
+
+class HelpFormatter(argparse.HelpFormatter):
+  """Appends '(default: X)' to an option's help unless that would add noise or contradict it.
+
+  Nothing is appended when the default is None or SUPPRESS, the option is required or a flag
+  without a value (store_true), or the help text already mentions a default.
+  """
+
+  def _get_help_string(self, action: argparse.Action) -> str:
+    text = action.help or ''
+    if (not action.option_strings or action.required or action.nargs == 0 or
+        action.default is None or action.default is argparse.SUPPRESS or
+        'default' in text.lower()):
+      return text
+    return text + ' (default: %(default)s)'
+
+
+class RawDescriptionHelpFormatter(argparse.RawDescriptionHelpFormatter, HelpFormatter):
+  """HelpFormatter that keeps the line breaks of the description and epilog."""
+
+
+def at_least(minimum: int) -> Callable[[str], int]:
+  """Returns an argparse `type` that parses an integer and rejects values below `minimum`."""
+
+  def parse(text: str) -> int:
+    try:
+      value = int(text)
+    except ValueError:
+      raise argparse.ArgumentTypeError(f'expected an integer, got {text!r}') from None
+    if value < minimum:
+      raise argparse.ArgumentTypeError(f'must be at least {minimum}, got {value}')
+    return value
+
+  parse.__name__ = f'integer >= {minimum}'
+  return parse
 
 
 def add_data_arguments(parser: argparse.ArgumentParser) -> None:
@@ -88,7 +132,7 @@ def parse_key_values(items, flag: str) -> Dict[str, Any]:
   values: Dict[str, Any] = {}
   for item in items or []:
     if '=' not in item:
-      raise ValueError(f'{flag} needs KEY=VALUE, got {item!r}.')
+      raise UsageError(f'{flag} needs KEY=VALUE, got {item!r}.')
     key, text = item.split('=', 1)
     try:
       values[key.strip()] = json.loads(text)
@@ -133,7 +177,7 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
                      help="Adam learning rate (default: the model's paper value).")
   group.add_argument('--hparam', action='append', default=None, metavar='KEY=VALUE',
                      help='Override a model hyper-parameter; VALUE is parsed as JSON when it '
-                     'parses (for example --hparam dnn_units=[128,64]). Repeatable.')
+                     'parses (for example --hparam dnn_hidden_units=[128,64]). Repeatable.')
   group.add_argument('--objectives', default=None,
                      help='Multi-task objectives, comma-separated (default: click,like).')
   group.add_argument('--min-frequency', type=int, default=1,
@@ -143,7 +187,7 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
 
 def add_beam_arguments(parser: argparse.ArgumentParser) -> None:
   group = parser.add_argument_group('Apache Beam')
-  group.add_argument('--beam-workers', type=int, default=1,
+  group.add_argument('--beam-workers', type=at_least(0), default=1,
                      help='Local Beam worker processes (1 = in-process, fastest on small '
                      'data; 0 = one per CPU core).')
   group.add_argument('--beam-arg', action='append', default=None, metavar='ARG',

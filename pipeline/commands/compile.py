@@ -20,11 +20,11 @@ def add_parser(subparsers) -> None:
       'PipelineSpec YAML for the Kubeflow Pipelines client (--output *.yaml). Paths are URIs '
       'the cluster reads (gs://, s3://, or a mounted volume); they are not opened at compile '
       'time unless they are local folders.',
-      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+      formatter_class=common_args.HelpFormatter)
   parser.add_argument('--runner', choices=RUNNERS, default='kubeflow',
                       help='Orchestrator to compile for.')
   parser.add_argument('--output', required=True, metavar='FILE',
-                      help='Pipeline definition to write: .json (PipelineJob) or .yaml '
+                      help='Pipeline definition to write: .json (PipelineJob) or .yaml / .yml '
                       '(PipelineSpec).')
   parser.add_argument('--image', default=None,
                       help='Container image of every component: a TFX image with tenrec-tfx '
@@ -53,8 +53,8 @@ def add_parser(subparsers) -> None:
                       'ExampleGen cache key (remote files are not opened to fingerprint them). '
                       'Default: the compile time, so each compiled file reads the data again.')
   parser.add_argument('--pipeline-root', required=True,
-                      help='URI for the outputs of every component (for example '
-                      'gs://bucket/tenrec-root).')
+                      help='Absolute path or URI that the cluster can read and write, for the '
+                      'outputs of every component (for example gs://bucket/tenrec-root).')
   parser.add_argument('--serving-dir', default=None,
                       help='TF Serving base path the Pusher writes to (default: '
                       'PIPELINE_ROOT/serving). The model is pushed to '
@@ -75,8 +75,29 @@ def add_parser(subparsers) -> None:
   parser.set_defaults(run=run)
 
 
+OUTPUT_SUFFIXES = ('.json', '.yaml', '.yml')
+
+
 def _is_remote(uri: str) -> bool:
   return '://' in uri
+
+
+def validate_arguments(args: argparse.Namespace) -> None:
+  """Checks --output and --pipeline-root before anything is compiled.
+
+  Raises:
+    common_args.UsageError: --output has another suffix than .json, .yaml or .yml, or
+      --pipeline-root is a relative path.
+  """
+  if not args.output.lower().endswith(OUTPUT_SUFFIXES):
+    raise common_args.UsageError(
+        f'--output {args.output} must end in .json (a Vertex AI PipelineJob) or .yaml / .yml '
+        '(a Kubeflow PipelineSpec).')
+  if not _is_remote(args.pipeline_root) and not os.path.isabs(args.pipeline_root):
+    raise common_args.UsageError(
+        f'--pipeline-root {args.pipeline_root} is a relative path, which the cluster cannot '
+        'resolve; pass an absolute path of a volume mounted in every pod, or a gs://, s3:// '
+        'or other URI that the cluster can read and write.')
 
 
 def describe_dataset(args: argparse.Namespace):
@@ -155,11 +176,12 @@ def build_pipeline(args: argparse.Namespace):
 def run(args: argparse.Namespace) -> int:
   from pipeline.runners import kubeflow  # pylint: disable=import-outside-toplevel
 
+  validate_arguments(args)
   try:
     env = kubeflow.parse_env(args.env)
     pipeline, model_name, serving_dir = build_pipeline(args)
   except ValueError as error:
-    print(f'error: {error}', file=sys.stderr)
+    print(f'tenrec compile: error: {error}', file=sys.stderr)
     return 2
   image = args.image or kubeflow.DEFAULT_IMAGE
   job = kubeflow.compile_pipeline(pipeline, args.output, image=image, env=env,
@@ -172,5 +194,5 @@ def run(args: argparse.Namespace) -> int:
   print(f'Beam arguments: {" ".join(kubeflow.beam_pipeline_args(args.beam_arg))}')
   print(f'The Pusher writes to {serving_dir}/{model_name}/VERSION/.')
   print(f'Submit: see docs/deployment.md (kfp.Client().create_run_from_pipeline_package('
-        f'{os.path.basename(args.output)!r}, ...) or Vertex AI PipelineJob).')
+        f'{os.path.abspath(args.output)!r}, ...) or Vertex AI PipelineJob).')
   return 0

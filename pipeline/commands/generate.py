@@ -4,6 +4,8 @@ import argparse
 import json
 import logging
 
+from pipeline.commands import common_args
+
 
 def add_parser(subparsers) -> None:
   """Registers `tenrec generate`."""
@@ -16,7 +18,8 @@ def add_parser(subparsers) -> None:
           'Write QK-video.csv, QB-video.csv, QK-article.csv, QB-article.csv and '
           'generation.json with the exact Tenrec layouts, calibrated to the published Tenrec '
           'statistics. The data is generated, not Tenrec data. The same seed and scale give '
-          'byte-identical files.'))
+          'byte-identical files.'),
+      formatter_class=common_args.HelpFormatter)
   parser.add_argument(
       '--scale', type=float, default=config.DEFAULT_SCALE,
       help='Fraction of the real QK-video user count (5,022,750), in (0, 1]. Secondary '
@@ -24,7 +27,7 @@ def add_parser(subparsers) -> None:
       'users and 490,000 QK-video rows.')
   parser.add_argument('--seed', type=int, default=0,
                       help='Random seed, a non-negative integer (default 0).')
-  parser.add_argument('--out', required=True,
+  parser.add_argument('--out', '--output-dir', dest='out', required=True,
                       help='Output folder. Files are written to a hidden folder beside it, '
                       'which is renamed to OUT when complete.')
   parser.add_argument(

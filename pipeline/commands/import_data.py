@@ -16,6 +16,8 @@ import pathlib
 import sys
 from typing import Any, Dict, Mapping
 
+from pipeline.commands import common_args
+
 SHARED_DATA_ENV = 'TENREC_SHARED_DATA'
 MOVIELENS_FOLDER = 'movielens-100k'
 _SCENARIO_CHOICES = ('qk_video', 'qb_video', 'qk_article', 'qb_article')
@@ -32,7 +34,7 @@ def default_movielens_dir() -> str:
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
-  parser.add_argument('--out', required=True,
+  parser.add_argument('--out', '--output-dir', dest='out', required=True,
                       help='Output folder; receives the Tenrec CSV file and import.json.')
   parser.add_argument('--scenario', choices=_SCENARIO_CHOICES, default='qk_video',
                       help='Tenrec file to write (default: qk_video, that is QK-video.csv).')
@@ -53,23 +55,27 @@ def add_parser(subparsers) -> None:
       'Tenrec-schema files.',
       description='Convert a public interaction log to a Tenrec-schema raw file plus '
       'import.json (the column mapping), so every task builder can read it. Results on '
-      'imported data are labelled as public data, never as Tenrec results.')
+      'imported data are labelled as public data, never as Tenrec results.',
+      formatter_class=common_args.HelpFormatter)
   sources = parser.add_subparsers(dest='importer', metavar='SOURCE', required=True)
 
   movielens = sources.add_parser(
       'movielens', help='MovieLens in RecBole atomic format (.inter, .user, .item).',
       description='Rating >= 4 = click, <= 3 = negative exposure, 5 = like, first genre = '
       'video_category, gender M/F = 1/2, age // 10 = age bin; rows per user in timestamp '
-      'order. See components/importers/movielens.py for the full mapping.')
+      'order. See components/importers/movielens.py for the full mapping.',
+      formatter_class=common_args.HelpFormatter)
   movielens.add_argument('--source', dest='source_dir', default=None,
-                         help='Folder of the atomic files (default: '
-                         '../shared/data/movielens-100k beside the repository, or '
-                         f'${SHARED_DATA_ENV}/movielens-100k).')
+                         help='Folder of the atomic files. Default: '
+                         f'${SHARED_DATA_ENV}/{MOVIELENS_FOLDER} when that environment '
+                         f'variable is set, else ../shared/data/{MOVIELENS_FOLDER} beside the '
+                         'repository.')
   _add_common(movielens)
 
   sequences = sources.add_parser(
       'sequences', help='One user per line: `user item_1 item_2 ...` (Amazon Beauty format).',
-      description='Every item becomes a click row; no negatives, gender and age 0 (unknown).')
+      description='Every item becomes a click row; no negatives, gender and age 0 (unknown).',
+      formatter_class=common_args.HelpFormatter)
   sequences.add_argument('file', help='The sequence file.')
   sequences.add_argument('--delimiter', type=_delimiter, default=None,
                          help='Token separator (default: any whitespace; tab, comma, ... or a '
@@ -84,7 +90,8 @@ def add_parser(subparsers) -> None:
         file_format, help=f'Any {file_format.upper()} log with a column mapping.',
         description='Map source columns to Tenrec columns with --map (repeatable) or '
         '--mapping; user_id and item_id are required. Unmapped columns get defaults: click 1, '
-        'other actions 0, gender and age 0 (unknown), categories missing.')
+        'other actions 0, gender and age 0 (unknown), categories missing.',
+        formatter_class=common_args.HelpFormatter)
     table.add_argument('file', help=f'The {file_format.upper()} file.')
     table.add_argument('--map', action='append', default=None, metavar='TENREC=SOURCE',
                        help='Map a Tenrec column to a source column, for example '
@@ -136,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
   except (ValueError, FileExistsError) as error:
     if type(error).__name__ == 'TenrecInputError':
       raise
-    print(f'tenrec import: {error}', file=sys.stderr)
+    print(f'tenrec import: error: {error}', file=sys.stderr)
     return 2
   print(format_summary(metadata, args.out))
   return 0
@@ -146,7 +153,13 @@ def _run_import(args: argparse.Namespace) -> Dict[str, Any]:
   if args.importer == 'movielens':
     from components.importers import movielens  # pylint: disable=import-outside-toplevel
 
-    return movielens.import_movielens(args.source_dir or default_movielens_dir(), args.out,
+    source_dir = args.source_dir or default_movielens_dir()
+    if args.source_dir is None and not os.path.isdir(source_dir):
+      raise common_args.UsageError(
+          f'MovieLens folder {source_dir} not found. Pass --source with the folder of the '
+          f'RecBole atomic files, or set ${SHARED_DATA_ENV} to a folder that contains '
+          f'{MOVIELENS_FOLDER}/.')
+    return movielens.import_movielens(source_dir, args.out,
                                       scenario=args.scenario, overwrite=args.overwrite,
                                       source_name=args.name)
   if args.importer == 'sequences':

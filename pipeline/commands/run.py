@@ -8,6 +8,7 @@ import sys
 import time
 from typing import Any, Dict, List
 
+from pipeline.commands import build as build_command
 from pipeline.commands import common_args
 
 DEFAULT_OUTPUT_DIR = 'tenrec-output'
@@ -30,7 +31,7 @@ def add_parser(subparsers) -> None:
       'model, evaluate it on the test split with TFMA and push it to a TF Serving base path. '
       'Without --data-dir the embedded generated data is used (created on first use). '
       'Re-running skips components whose inputs did not change.',
-      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+      formatter_class=common_args.HelpFormatter)
   parser.add_argument('--task', choices=TASKS, default='ctr', help='Benchmark task.')
   parser.add_argument('--model', default='deepfm',
                       help='Model name; `tenrec run --task T --model list` lists them.')
@@ -66,10 +67,44 @@ def run(args: argparse.Namespace) -> int:
   if args.model == 'list':
     print('\n'.join(registry.list_models(args.task)))
     return 0
-  spec = registry.get_model(args.task, args.model)
+  spec = validate_model_arguments(args)
   result = run_pipeline(args, spec)
   print_summary(result)
   return 0
+
+
+def validate_model_arguments(args: argparse.Namespace):
+  """Checks --model, the hyper-parameter overrides and --ks, and returns the model spec.
+
+  Runs before any folder is created, so a usage error leaves nothing behind.
+
+  Raises:
+    common_args.UsageError: The model is not registered for the task, an override names a
+      hyper-parameter the model does not have, or --ks is not a list of integers.
+  """
+  from models import registry  # pylint: disable=import-outside-toplevel
+
+  try:
+    spec = registry.get_model(args.task, args.model)
+  except ValueError as error:
+    raise common_args.UsageError(
+        f'{error} List the models of a task with `tenrec run --task {args.task} --model '
+        'list`.') from None
+
+  overrides = common_args.hparam_overrides(args)
+  try:
+    spec.resolve_hparams(overrides)
+  except ValueError as error:
+    raise common_args.UsageError(str(error)) from None
+
+  if args.task == 'sbr':
+    try:
+      for k in args.ks.split(','):
+        int(k)
+    except ValueError:
+      raise common_args.UsageError(
+          f'--ks must be comma-separated integers, got {args.ks!r}.') from None
+  return spec
 
 
 def run_pipeline(args: argparse.Namespace, spec) -> Dict[str, Any]:
@@ -353,6 +388,9 @@ def print_summary(result: Dict[str, Any]) -> None:
     lines.append(f'Test {label}: AUC {auc:.4f}, log loss {log_loss:.4f} '
                  f'({int(values.get("examples") or 0)} examples)'
                  if auc is not None and log_loss is not None else f'Test {label}: {values}')
+  accounts = result.get('protocol', {}).get('row_accounting')
+  if accounts:
+    lines.extend(build_command.row_accounting_lines(accounts, filtered_reasons=False))
   validation = result['metrics']['validation']
   lines.append(f'Selected epoch {validation["best_epoch"]} of {validation["epochs_run"]} by '
                f'{validation["selection_metric"]} = {validation["best_value"]}')

@@ -19,38 +19,41 @@ import sys
 import tempfile
 from typing import Any, Dict, List, Optional
 
+from pipeline.commands import common_args
+
 DEFAULT_BATCH_SIZES = '1,32,256'
 
 
 def add_parser(subparsers) -> None:
   parser = subparsers.add_parser(
       'serve-bench', help='Measure inference latency and throughput of an exported model.',
-      description='Measure latency percentiles (p50/p95/p99) and throughput (examples/s) of an '
-      'exported signature at several batch sizes: in-process, against a TF Serving endpoint, '
-      'and against a tensorflow_model_server started on 127.0.0.1. One client sends one '
-      'request at a time.',
-      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+      description='Measure latency percentiles (p50/p95/p99, in milliseconds per request) and '
+      'throughput (examples/s) of an exported signature at several batch sizes: in-process, '
+      'against a TF Serving endpoint, and against a tensorflow_model_server started on '
+      '127.0.0.1. One client sends one request at a time.',
+      formatter_class=common_args.HelpFormatter)
   parser.add_argument('--model-dir', required=True,
                       help='SavedModel version folder, model base path (latest version) or '
                       'serving base path containing one model.')
   parser.add_argument('--signature', default='serving_default',
                       help='Signature to benchmark (serving_default, serving_raw, top_k).')
   parser.add_argument('--batch-sizes', default=DEFAULT_BATCH_SIZES,
-                      help='Comma-separated batch sizes.')
-  parser.add_argument('--warmup', type=int, default=20,
+                      help='Comma-separated batch sizes (examples per request).')
+  parser.add_argument('--warmup', type=common_args.at_least(0), default=20,
                       help='Untimed calls per batch size before timing.')
-  parser.add_argument('--requests', type=int, default=200,
-                      help='Timed calls per batch size.')
+  parser.add_argument('--requests', type=common_args.at_least(1), default=200,
+                      help='Timed calls per batch size; their latencies in milliseconds give '
+                      'the p50, p95 and p99 columns.')
 
   parser.add_argument('--examples', default=None,
                       help='TFRecord file pattern, or the examples folder of a run (its '
                       'Split-test is read), with serialized tf.Example inputs. Default: inputs '
                       'synthesized from the signature and the vocabulary assets.')
-  parser.add_argument('--pool-size', type=int, default=1024,
+  parser.add_argument('--pool-size', type=common_args.at_least(1), default=1024,
                       help='Distinct examples read or synthesized; batches cycle through them.')
-  parser.add_argument('--top-k', type=int, default=10,
+  parser.add_argument('--top-k', type=common_args.at_least(1), default=10,
                       help='k of a top-k signature.')
-  parser.add_argument('--sequence-length', type=int, default=30,
+  parser.add_argument('--sequence-length', type=common_args.at_least(1), default=30,
                       help='Longest synthesized history of a sequential model (items).')
   parser.add_argument('--seed', type=int, default=0, help='Seed of synthesized inputs.')
 
@@ -78,12 +81,19 @@ def add_parser(subparsers) -> None:
 
 
 def parse_batch_sizes(text: str) -> List[int]:
+  """Parses --batch-sizes.
+
+  Raises:
+    common_args.UsageError: The text is not a comma-separated list of integers >= 1.
+  """
   try:
     sizes = [int(part) for part in text.split(',') if part.strip()]
   except ValueError:
-    raise ValueError(f'--batch-sizes must be comma-separated integers, got {text!r}.') from None
+    raise common_args.UsageError(
+        f'--batch-sizes must be comma-separated integers, got {text!r}.') from None
   if not sizes or any(size < 1 for size in sizes):
-    raise ValueError(f'--batch-sizes must list positive integers, got {text!r}.')
+    raise common_args.UsageError(
+        f'--batch-sizes must list integers of at least 1, got {text!r}.')
   return sizes
 
 
@@ -182,14 +192,18 @@ def run(args: argparse.Namespace) -> int:
 
   batch_sizes = parse_batch_sizes(args.batch_sizes)
   if args.warmup < 0 or args.requests < 1:
-    raise ValueError(f'--warmup must be >= 0 and --requests >= 1, got {args.warmup} and '
-                     f'{args.requests}.')
+    raise common_args.UsageError(f'--warmup must be >= 0 and --requests >= 1, got '
+                                 f'{args.warmup} and {args.requests}.')
+  if '://' not in args.model_dir and not os.path.isdir(args.model_dir):
+    raise common_args.UsageError(
+        f'--model-dir {args.model_dir}: folder not found. Pass the SavedModel version folder, '
+        'the model base path or the serving base path of an exported model.')
   try:
     export_dir = layout.resolve_export_dir(args.model_dir)
     pool = bench.prepare_inputs(export_dir, args.signature, args.examples, args.pool_size,
                                 args.top_k, args.sequence_length, args.seed)
   except (layout.LayoutError, bench.BenchmarkInputError, FileNotFoundError) as error:
-    print(f'error: {error}', file=sys.stderr)
+    print(f'tenrec serve-bench: error: {error}', file=sys.stderr)
     return 2
   model_name, version, base_path = _model_name_and_version(export_dir, args)
   logging.info('Benchmarking %s signature %s with %d %s.', export_dir, args.signature,

@@ -2,6 +2,9 @@
 
 import argparse
 import logging
+import os
+
+from pipeline.commands import common_args
 
 
 def add_parser(subparsers) -> None:
@@ -13,7 +16,8 @@ def add_parser(subparsers) -> None:
           'Read QK-video.csv, QB-video.csv, QK-article.csv and QB-article.csv (whichever '
           'exist) from DATA_DIR, streaming and by header name, and print one table per file: '
           'statistic, measured value, published Tenrec value and its source. Works on '
-          'generated and on real Tenrec files.'))
+          'generated and on real Tenrec files.'),
+      formatter_class=common_args.HelpFormatter)
   parser.add_argument('data_dir', metavar='DATA_DIR', help='Folder with the raw CSV files.')
   parser.add_argument('--json', metavar='PATH', default=None,
                       help='Also write the statistics and targets as JSON to PATH.')
@@ -35,6 +39,10 @@ def run(args: argparse.Namespace) -> int:
       logging.error('tenrec stats: %s', error)
       return 2
 
+  if not os.path.isdir(args.data_dir):
+    raise common_args.UsageError(
+        f'{args.data_dir}: folder not found. Pass the folder that contains QK-video.csv, '
+        'QB-video.csv, QK-article.csv or QB-article.csv.')
   result = stats.compute_stats(args.data_dir)
   print(stats.format_stats_table(result, scenario), end='')
   if args.json:

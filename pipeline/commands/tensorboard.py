@@ -16,6 +16,8 @@ import subprocess
 import sys
 from typing import List
 
+from pipeline.commands import common_args
+
 DEFAULT_OUTPUT_DIR = 'tenrec-output'
 DEFAULT_PORT = 6006
 HOST = '127.0.0.1'
@@ -35,7 +37,7 @@ def add_parser(subparsers) -> None:
       description='Find the Trainer logs of every pipeline run under OUTPUT_DIR and start '
       'TensorBoard on 127.0.0.1 with one named run per Trainer execution, or print the '
       'command.',
-      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+      formatter_class=common_args.HelpFormatter)
   parser.add_argument('--output-dir', default=DEFAULT_OUTPUT_DIR,
                       help='Output folder of `tenrec run`.')
   parser.add_argument('--print-only', action='store_true',

@@ -89,6 +89,14 @@ def test_runner_missing_path_raises(tmp_path):
     fx.run_builder('sbr', {}, str(tmp_path / 'out'))
 
 
+@pytest.mark.parametrize('argument', [{'chunk_bytes': 0}, {'num_buckets': 0}])
+def test_runner_rejects_sizes_below_one(tmp_path, argument):
+  path = _write(tmp_path, _good_lines())
+  with pytest.raises(ValueError, match='at least 1, got 0'):
+    fx.run_builder('sbr', {'qk_video': path}, str(tmp_path / 'out'), OPTIONS, **argument)
+  assert not (tmp_path / 'out').exists()
+
+
 def test_runner_default_num_buckets():
   assert runner.default_num_buckets(0) == 2
   assert runner.default_num_buckets(100 << 20) == 7

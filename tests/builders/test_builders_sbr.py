@@ -7,6 +7,8 @@ import pytest
 import builder_fixtures as fx
 from components.builders import base
 from components.builders import runner
+from components.builders import sbr
+from components.builders import sequence_options
 
 # Item 14, 20 and 30 have one click each (dropped as rare). User 3 keeps 2 clicks and user 4
 # keeps 2 after the item filter, fewer than 3.
@@ -160,3 +162,10 @@ def test_sbr_overwrite_replaces_dataset(qk_video, tmp_path):
   assert runner.read_report(out)['options']['max_item_clicks'] == 3
   assert report['splits']['train'] == 1
   assert not [name for name in os.listdir(out) if name.startswith('.tenrec-build')]
+
+
+def test_sbr_deviation_states_user_cap():
+  notes = sbr.sbr_deviations(sequence_options.SbrOptions(validation_users='random'))
+  validation = [note for note in notes if note.startswith('Validation users')]
+  assert len(validation) == 1
+  assert 'min(U, max(floor(0.01 * U), 1000))' in validation[0]

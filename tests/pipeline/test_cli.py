@@ -19,9 +19,69 @@ def test_help_lists_every_command(capsys):
     assert command in output
 
 
-def test_unknown_model_names_alternatives():
-  with pytest.raises(ValueError, match='deepfm'):
-    cli.main(['run', '--task', 'ctr', '--model', 'no_such_model'])
+def test_unknown_model_names_alternatives(tmp_path, capsys):
+  output_dir = tmp_path / 'output'
+  status = cli.main(['run', '--task', 'ctr', '--model', 'no_such_model', '--output-dir',
+                     str(output_dir)])
+  error = capsys.readouterr().err
+  assert status == 2
+  assert error.startswith('tenrec run: error: Unknown model')
+  assert 'deepfm' in error
+  assert not output_dir.exists()
+
+
+def test_run_model_of_other_task_usage_error(tmp_path, capsys):
+  status = cli.main(['run', '--task', 'sbr', '--model', 'deepfm', '--output-dir',
+                     str(tmp_path / 'output')])
+  error = capsys.readouterr().err
+  assert status == 2
+  assert 'sasrec' in error
+  assert len(error.strip().splitlines()) == 1
+
+
+def test_run_unknown_hparam_usage_error(tmp_path, capsys):
+  output_dir = tmp_path / 'output'
+  status = cli.main(['run', '--task', 'ctr', '--model', 'deepfm', '--hparam', 'nosuch=1',
+                     '--output-dir', str(output_dir)])
+  error = capsys.readouterr().err
+  assert status == 2
+  assert "Unknown hyper-parameter 'nosuch'" in error
+  assert 'dnn_hidden_units' in error
+  assert not output_dir.exists()
+
+
+def test_non_usage_value_error_keeps_traceback(monkeypatch):
+  from pipeline.commands import run as run_command  # pylint: disable=import-outside-toplevel
+
+  def fail(*unused_args):
+    raise ValueError('bug')
+
+  monkeypatch.setattr(run_command, 'run_pipeline', fail)
+  with pytest.raises(ValueError, match='bug'):
+    cli.main(['run', '--task', 'ctr', '--model', 'deepfm'])
+
+
+def test_run_summary_row_accounting(capsys):
+  from pipeline.commands import run as run_command  # pylint: disable=import-outside-toplevel
+
+  result = {
+      'dataset': {'name': 'Tenrec-schema files', 'kind': 'tenrec'},
+      'task': 'ctr', 'display_name': 'DeepFM', 'seeds': {'training': 100},
+      'protocol': {'row_accounting': {'qk_video': {
+          'read': 10, 'used': 6, 'filtered': {'negative_sampling': 2},
+          'rejected': {'invalid_value': 2}}}},
+      'metrics': {'test': {'click': {'auc': 0.7, 'log_loss': 0.5, 'examples': 3}},
+                  'validation': {'best_epoch': 1, 'epochs_run': 1, 'selection_metric': 'auc',
+                                 'best_value': 0.7}},
+      'pushed': True, 'pushed_model': '/s/1', 'serving_model_name': 'ctr_deepfm',
+      'serving_base_path': '/s', 'tensorboard_logdir': '/t', 'results_path': '/r.json',
+      'timings': {'wall_seconds': 1.0},
+  }
+  run_command.print_summary(result)
+  lines = capsys.readouterr().out.splitlines()
+  assert lines[0] == 'Dataset: Tenrec-schema files (tenrec)'
+  assert '  qk_video: 10 = 6 + 2 + 2' in lines
+  assert '      rejected invalid_value: 2' in lines
 
 
 def test_list_models(capsys):

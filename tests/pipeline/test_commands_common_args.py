@@ -68,3 +68,55 @@ def test_beam_args_workers():
 def test_choices_reject_unknown_history_mode():
   with pytest.raises(SystemExit):
     _parse(['--history-mode', 'future'])
+
+
+def _help_of(parser, option):
+  """Returns the help text of one option as the formatter renders it, on a single line."""
+  text = ' '.join(parser.format_help().split())
+  start = text.rindex(option)
+  return text[start:start + 300]
+
+
+def _formatted_parser():
+  parser = argparse.ArgumentParser(formatter_class=common_args.HelpFormatter)
+  parser.add_argument('--plain', type=int, default=3, help='A number.')
+  parser.add_argument('--stated', default='x', help='A name (default: x).')
+  parser.add_argument('--unset', default=None, help='Unset option.')
+  parser.add_argument('--needed', required=True, default='y', help='Required option.')
+  parser.add_argument('--flag', action='store_true', help='A flag.')
+  return parser
+
+
+def test_help_formatter_appends_default():
+  assert 'A number. (default: 3)' in _help_of(_formatted_parser(), '--plain PLAIN')
+
+
+def test_help_formatter_skips_stated_default():
+  assert _help_of(_formatted_parser(), '--stated STATED').count('default') == 1
+
+
+def test_help_formatter_skips_none_required_flag():
+  help_text = ' '.join(_formatted_parser().format_help().split())
+  assert 'Unset option. (default' not in help_text
+  assert 'Required option. (default' not in help_text
+  assert 'A flag. (default' not in help_text
+
+
+def test_at_least_rejects_small_value():
+  parse = common_args.at_least(1)
+  assert parse('4') == 4
+  with pytest.raises(argparse.ArgumentTypeError, match='at least 1, got 0'):
+    parse('0')
+  with pytest.raises(argparse.ArgumentTypeError, match='expected an integer'):
+    parse('two')
+
+
+def test_hparam_help_names_real_hparam():
+  parser = argparse.ArgumentParser(formatter_class=common_args.HelpFormatter)
+  common_args.add_training_arguments(parser)
+  assert 'dnn_hidden_units=[128,64]' in _help_of(parser, '--hparam KEY=VALUE')
+
+
+def test_key_value_error_is_usage_error():
+  with pytest.raises(common_args.UsageError):
+    common_args.parse_key_values(['no_equals_sign'], '--hparam')

@@ -1,6 +1,7 @@
 """Tests of pipeline.datasets: labelling data folders as generated, public or Tenrec data."""
 
 import json
+import logging
 
 import pytest
 
@@ -28,6 +29,22 @@ def test_describe_real_tenrec(tmp_path):
   info = datasets.describe(str(tmp_path))
   assert info.kind == 'tenrec'
   assert info.data_dir == str(tmp_path)
+
+
+def test_describe_tenrec_label_assumed(tmp_path):
+  info = datasets.describe(str(tmp_path))
+  assert info.description['kind'] == 'tenrec'
+  assert info.description['provenance'] == 'assumed'
+  assert 'assumed real Tenrec data' in info.description['name']
+  assert 'no generation.json or import.json' in info.description['name']
+
+
+def test_describe_tenrec_warns(tmp_path, caplog):
+  with caplog.at_level(logging.WARNING):
+    datasets.describe(str(tmp_path))
+  warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+  assert any('labelled as Tenrec data' in message for message in warnings)
+  assert any(str(tmp_path) in message for message in warnings)
 
 
 def test_generated_dir_uses_cache_env(tmp_path, monkeypatch):

@@ -124,7 +124,27 @@ def test_describe_remote_public_dataset():
                               'note': 'public data; not Tenrec results.'}
 
 
-def test_compile_yaml_pipeline_spec(tmp_path):
+@pytest.mark.parametrize('output', ['p.txt', 'p'])
+def test_compile_rejects_output_suffix(tmp_path, capsys, output):
+  status = cli.main(['compile', '--output', str(tmp_path / output), '--data-dir', 'gs://b/d',
+                     '--dataset-kind', 'tenrec', '--pipeline-root', 'gs://b/r'])
+  error = capsys.readouterr().err
+  assert status == 2
+  assert error.startswith('tenrec compile: error: --output')
+  assert '.json' in error
+  assert not (tmp_path / output).exists()
+
+
+def test_compile_rejects_relative_pipeline_root(tmp_path, capsys):
+  status = cli.main(['compile', '--output', str(tmp_path / 'p.json'), '--data-dir', 'gs://b/d',
+                     '--dataset-kind', 'tenrec', '--pipeline-root', 'relative/root'])
+  error = capsys.readouterr().err
+  assert status == 2
+  assert 'relative/root is a relative path' in error
+  assert 'gs://' in error
+
+
+def test_compile_yaml_pipeline_spec(tmp_path, capsys):
   import yaml  # pylint: disable=import-outside-toplevel
 
   output = tmp_path / 'tenrec.yaml'
@@ -140,3 +160,4 @@ def test_compile_yaml_pipeline_spec(tmp_path):
   assert {'name': 'TF_USE_LEGACY_KERAS', 'value': '1'} in container['env']
   transform_args = spec.deployment_spec['executors']['Transform_executor']['container']['args']
   assert '--direct_running_mode=multi_processing' in list(transform_args)
+  assert f"create_run_from_pipeline_package('{output}'" in capsys.readouterr().out

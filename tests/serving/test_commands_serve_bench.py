@@ -6,6 +6,7 @@ import os
 import pytest
 
 from pipeline import cli
+from pipeline.commands import common_args
 from pipeline.commands import serve_bench
 import serving_exports
 
@@ -85,8 +86,35 @@ def test_unknown_signature_exit_code(ctr_export, tmp_path, capsys):
 
 @pytest.mark.parametrize('text', ['', '1,x', '0,4'])
 def test_parse_batch_sizes_invalid(text):
-  with pytest.raises(ValueError, match='--batch-sizes'):
+  with pytest.raises(common_args.UsageError, match='--batch-sizes'):
     serve_bench.parse_batch_sizes(text)
+
+
+def test_batch_size_zero_usage_error(tmp_path, capsys):
+  status, _ = _run(tmp_path, '--model-dir', str(tmp_path), '--batch-sizes', '0')
+  error = capsys.readouterr().err
+  assert status == 2
+  assert error.startswith('tenrec serve-bench: error: --batch-sizes')
+
+
+def test_requests_zero_rejected(tmp_path, capsys):
+  with pytest.raises(SystemExit) as exit_info:
+    cli.main(['serve-bench', '--model-dir', str(tmp_path), '--requests', '0'])
+  assert exit_info.value.code == 2
+  assert 'argument --requests: must be at least 1, got 0' in capsys.readouterr().err
+
+
+def test_missing_model_dir_not_found(tmp_path, capsys):
+  status, _ = _run(tmp_path, '--model-dir', str(tmp_path / 'nonexistent'))
+  error = capsys.readouterr().err
+  assert status == 2
+  assert f'--model-dir {tmp_path / "nonexistent"}: folder not found' in error
+
+
+def test_help_states_milliseconds(capsys):
+  with pytest.raises(SystemExit):
+    cli.main(['serve-bench', '--help'])
+  assert 'milliseconds' in capsys.readouterr().out
 
 
 def test_format_report_rows():

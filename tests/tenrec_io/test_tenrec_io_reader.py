@@ -74,6 +74,14 @@ def test_reader_unknown_column(tmp_path):
   assert caught.value.column == 'rating'
 
 
+def test_reader_unknown_column_next_step(tmp_path):
+  path = _file(tmp_path, 'user_id,item_id,click,rating\n1,2,1,5\n')
+  with pytest.raises(TenrecInputError) as caught:
+    reader.read_header(path, VIDEO)
+  assert 'remove the column' in str(caught.value)
+  assert 'tenrec import csv FILE --scenario qk_video --map user_id=' in str(caught.value)
+
+
 def test_reader_unknown_column_allowed(tmp_path):
   path = _file(tmp_path, 'user_id,item_id,click,rating\n1,2,1,5\n')
   assert reader.read_header(path, VIDEO, allow_unknown_columns=True).columns[-1] == 'rating'
