@@ -112,6 +112,25 @@ def metrics_per_objective(metrics: Mapping[str, Mapping[str, float]],
   return per_objective
 
 
+def objective_summaries(metrics: Mapping[str, Mapping[str, float]],
+                        labels: Sequence[str]) -> Dict[str, Dict[str, Optional[float]]]:
+  """Returns {objective: {auc, log_loss, examples, mean_label, mean_prediction, calibration}}.
+
+  `metrics` is `load_tfma_metrics` output; a value TFMA did not compute is None.
+  """
+  summaries = {}
+  for name, values in metrics_per_objective(metrics, labels).items():
+    summaries[name] = {
+        'auc': values.get('auc'),
+        'log_loss': values.get('log_loss', values.get('binary_crossentropy')),
+        'examples': values.get('example_count'),
+        'mean_label': values.get('mean_label'),
+        'mean_prediction': values.get('mean_prediction'),
+        'calibration': values.get('calibration'),
+    }
+  return summaries
+
+
 def is_blessed(blessing_uri: str) -> bool:
   return tf.io.gfile.exists(os.path.join(blessing_uri, 'BLESSED'))
 

@@ -31,7 +31,7 @@ import math
 import os
 import platform
 import shlex
-from typing import Any, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from absl import logging
 
@@ -286,6 +286,23 @@ def parse_models(args: argparse.Namespace, available: Sequence[str]) -> List[str
   return models
 
 
+def split_model_item(item: str, flag: str, separator: str, form: str,
+                     models: Sequence[str]) -> Tuple[str, str]:
+  """Splits a per-model option value 'MODEL<separator>REST' into (model, REST).
+
+  Raises:
+    ValueError: The separator or the model is missing, or the model is not benchmarked.
+  """
+  model, found, rest = item.partition(separator)
+  model = model.strip().lower()
+  if not found or not model:
+    raise ValueError(f'{flag} needs {form}, got {item!r}.')
+  if model not in models:
+    raise ValueError(f'{flag} {item!r} names model {model!r}, which is not benchmarked; '
+                     f'models: {", ".join(models)}.')
+  return model, rest
+
+
 def parse_model_hparams(items: Optional[Sequence[str]],
                         models: Sequence[str]) -> Dict[str, Dict[str, Any]]:
   """Parses --model-hparam MODEL:KEY=VALUE items into {model: {key: value}}.
@@ -299,13 +316,7 @@ def parse_model_hparams(items: Optional[Sequence[str]],
 
   overrides: Dict[str, Dict[str, Any]] = {}
   for item in items or []:
-    model, separator, assignment = item.partition(':')
-    model = model.strip().lower()
-    if not separator or not model:
-      raise ValueError(f'--model-hparam needs MODEL:KEY=VALUE, got {item!r}.')
-    if model not in models:
-      raise ValueError(f'--model-hparam {item!r} names model {model!r}, which is not '
-                       f'benchmarked; models: {", ".join(models)}.')
+    model, assignment = split_model_item(item, '--model-hparam', ':', 'MODEL:KEY=VALUE', models)
     overrides.setdefault(model, {}).update(
         common_args.parse_key_values([assignment], '--model-hparam'))
   return overrides

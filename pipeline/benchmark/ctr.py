@@ -216,13 +216,7 @@ def parse_model_seeds(items: Optional[Sequence[str]], models: Sequence[str],
   """
   counts = {}
   for item in items or []:
-    model, separator, text = item.partition('=')
-    model = model.strip().lower()
-    if not separator or not model:
-      raise ValueError(f'--model-seeds needs MODEL=N, got {item!r}.')
-    if model not in models:
-      raise ValueError(f'--model-seeds {item!r} names model {model!r}, which is not '
-                       f'benchmarked; models: {", ".join(models)}.')
+    model, text = common.split_model_item(item, '--model-seeds', '=', 'MODEL=N', models)
     try:
       count = int(text)
     except ValueError:
@@ -377,7 +371,8 @@ def collect_run(pipeline: _Pipeline, run: RunSpec, outputs: Mapping[str, Any],
   summary = trainer_common.read_json(
       os.path.join(model_run_uri, trainer_common.TRAINING_SUMMARY_FILE))
   history = summary.get('history') or {}
-  record['test'] = _tfma_metrics(results.load_tfma_metrics(evaluation_uri), run.labels)
+  record['test'] = results.objective_summaries(results.load_tfma_metrics(evaluation_uri),
+                                               run.labels)
   record['validation'] = {
       'selection_metric': summary.get('selection_metric'),
       'best_value': summary.get('best_value'),
@@ -452,23 +447,6 @@ def _base_record(pipeline: _Pipeline, run: RunSpec) -> Dict[str, Any]:
                         'evaluator': pipeline_lib.EVALUATOR + run.id_suffix},
       'command': pipeline.run_command(run),
   }
-
-
-def _tfma_metrics(metrics: Mapping[str, Mapping[str, float]],
-                  labels: Sequence[str]) -> Dict[str, Dict[str, Any]]:
-  """{label: {auc, log_loss, examples, mean_label, mean_prediction}} from TFMA's output."""
-  from pipeline import results  # pylint: disable=import-outside-toplevel
-
-  out = {}
-  for label, values in results.metrics_per_objective(metrics, labels).items():
-    out[label] = {
-        'auc': values.get('auc'),
-        'log_loss': values.get('log_loss', values.get('binary_crossentropy')),
-        'examples': values.get('example_count'),
-        'mean_label': values.get('mean_label'),
-        'mean_prediction': values.get('mean_prediction'),
-    }
-  return out
 
 
 def _curve(history: Mapping[str, Sequence[float]], label: str, metric: str) -> List[float]:

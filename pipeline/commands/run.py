@@ -309,16 +309,7 @@ def collect_results(args, spec, dataset, builder, labels, hparams, outputs, pipe
   pushed = results.first_properties(outputs, pipeline_lib.PUSHER, 'pushed_model')
 
   metrics = results.load_tfma_metrics(evaluation_uri) if evaluation_uri else {}
-  test_metrics = {}
-  for name, values in results.metrics_per_objective(metrics, labels).items():
-    test_metrics[name] = {
-        'auc': values.get('auc'),
-        'log_loss': values.get('log_loss', values.get('binary_crossentropy')),
-        'examples': values.get('example_count'),
-        'mean_label': values.get('mean_label'),
-        'mean_prediction': values.get('mean_prediction'),
-        'calibration': values.get('calibration'),
-    }
+  test_metrics = results.objective_summaries(metrics, labels)
   training = common.read_json(os.path.join(model_run_uri, common.TRAINING_SUMMARY_FILE)) if (
       model_run_uri) else {}
   build_report = json.loads(examples_properties.get('tenrec_build_report', '{}'))
