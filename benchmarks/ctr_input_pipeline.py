@@ -19,7 +19,7 @@ The tf.data modes train on `dataset.repeat()` with `steps_per_epoch` set to one 
 CTR trainer does.
 
 Each mode runs `--epochs` epochs on a freshly built model per repeat. The first epoch includes
-graph tracing and is excluded; every later epoch gives one examples-per-second figure, from
+graph tracing and is excluded. Every later epoch gives one examples-per-second figure, from
 wall-clock time, and one examples-per-CPU-second figure, from the process's CPU time (all
 threads). On a machine shared with other jobs the wall-clock figure also measures waiting for a
 core, while the CPU figure measures only the work done, so both are reported. Modes are

@@ -188,7 +188,7 @@ def ctr_data_components(*,
                         on_invalid_row: str = 'raise',
                         input_fingerprint: Optional[str] = None,
                         code_versions: Optional[Mapping[str, str]] = None) -> Dict[str, Any]:
-  """The data components of the CTR and multi-task pipelines, keyed by component id.
+  """Returns the data components of the CTR and multi-task pipelines, keyed by component id.
 
   TenrecExampleGen -> StatisticsGen -> SchemaGen -> ExampleValidator -> Transform, in run order.
   Arguments as in `create_pipeline`; `code_versions` (see `ctr_code_versions`) defaults to the
@@ -228,7 +228,7 @@ def ctr_model_components(data: Mapping[str, Any], *,
                          auc_threshold: Optional[float] = DEFAULT_AUC_THRESHOLD,
                          id_suffix: str = '',
                          code_versions: Optional[Mapping[str, str]] = None) -> Tuple[Any, Any]:
-  """The Trainer and the TFMA Evaluator of one model on `ctr_data_components` outputs.
+  """Returns the Trainer and the TFMA Evaluator of one model on `ctr_data_components` outputs.
 
   Their ids are `Trainer<id_suffix>` and `Evaluator<id_suffix>`, so one pipeline can hold
   several (for example `Trainer.deepfm.seed1`). Other arguments as in `create_pipeline` and

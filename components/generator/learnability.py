@@ -1,9 +1,9 @@
 """Measures how much of a generated QK-video file ID-based CTR models can learn.
 
-The CTR examples are built as the CTR task builds them by default: each row's history is the
-user's last 10 clicked items before the row, every click is kept with up to 2 unclicked rows of
-the same user per click, and rows are split at random (here 80% train, 20% test). The test rows
-are then scored by
+The CTR examples are built as the CTR task builds them by default. Each row's history is the
+user's last 10 clicked items before the row. Every click is kept with up to 2 unclicked rows of
+the same user, and rows are split at random (here 80% train, 20% test). The test rows are then
+scored by
 
 * `popularity`: the item's click-through rate on the training rows (smoothed);
 * `id_logistic_regression`: logistic regression on one-hot user, item, video_category, gender

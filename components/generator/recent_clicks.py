@@ -5,9 +5,9 @@ topic. Row t of a user is clicked when
 
   U_t < sigmoid(logit_t + w * m_t / L),
 
-where logit_t is the row's click logit (intercept included), U_t its click uniform, L the window
-(`latent.RECENT_TOPIC_WINDOW`, the 10 clicks of Tenrec's CTR history) and m_t the number of
-the user's last L clicks before row t whose item has row t's topic. The decisions are made in
+where logit_t is the row's click logit (intercept included) and U_t its click uniform. L is
+the window (`latent.RECENT_TOPIC_WINDOW`, the 10 clicks of Tenrec's CTR history), and m_t
+counts the user's last L clicks before row t whose item has row t's topic. The decisions are made in
 time order, one row position at a time for all users of a block at once, so the cost is
 O(rows * L) with a Python loop of length max(rows per user).
 

@@ -74,8 +74,8 @@ def steps_per_epoch(num_examples: int, batch_size: int) -> int:
   """Returns the batches of one pass over `num_examples` examples (the last may be partial).
 
   Training on `dataset.repeat()` with this many steps per epoch keeps one iterator for the
-  whole fit, so the input pipeline prepares the next epoch's first batches during validation
-  instead of starting again at every epoch; each repetition is a new shuffle.
+  whole fit. The input pipeline then prepares the next epoch's first batches during validation
+  instead of starting again at every epoch. Each repetition is a new shuffle.
 
   Raises:
     ValueError: No examples, or a batch size below 1.
@@ -174,7 +174,7 @@ def _split_labels(features, label_keys, drop_labels_from_features):
 
 
 def _permutation(size, stream_seed, seed):
-  """A seeded permutation of range(size) from a per-iteration random stream value."""
+  """Returns a seeded permutation of range(size) from a per-iteration random stream value."""
   return tf.random.experimental.stateless_shuffle(
       tf.range(size, dtype=tf.int64), seed=tf.stack([stream_seed, tf.constant(seed, tf.int64)]))
 

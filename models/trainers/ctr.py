@@ -53,8 +53,8 @@ def run_fn(fn_args) -> None:
   eval_files = common.expand_file_patterns(fn_args.eval_files)
   train_examples = common.count_records(train_files)
   batch_size = int(hparams['batch_size'])
-  # 'auto': keep the parsed training examples in memory when they fit in the budget; the
-  # streaming reader costs more CPU per example than a small CTR model's training step.
+  # 'auto' keeps the parsed training examples in memory when they fit in the budget, because
+  # the streaming reader costs more CPU per example than a small CTR model's training step.
   cache_train = common.resolve_cache(config.get('cache_examples', 'auto'), train_examples,
                                      model_feature_spec)
   train_dataset = common.make_example_dataset(

@@ -5,13 +5,11 @@ The command (`pipeline/commands/benchmark.py`) adds the options shared by every 
 hands the parsed arguments to the module of `--task`. A task module provides:
 
   TASKS                     the `--task` values it handles, for example ('sbr',)
-  add_arguments(parser)     its own options; their flags must not clash with another task
+  add_arguments(parser)     its own options. Their flags must not clash with another task
                             module's, except flags of the shared `pipeline.commands.common_args`
-                            groups, which the benchmark parser resolves to one option
+                            groups, which the benchmark parser resolves to one option.
   run(args, command)        runs the benchmark, writes the report with `common.write_report`
                             and returns the `common.BenchmarkReport`
-
-Modules that are not installed yet are skipped, so the command works with any subset.
 """
 
 import importlib
@@ -27,15 +25,5 @@ TASK_MODULES = {
 
 
 def available_modules() -> Dict[str, ModuleType]:
-  """Returns {task: module} for every task whose module can be imported."""
-  modules: Dict[str, ModuleType] = {}
-  for task, name in TASK_MODULES.items():
-    try:
-      module = importlib.import_module(name)
-    except ModuleNotFoundError as error:
-      if error.name == name:
-        continue
-      raise
-    if task in getattr(module, 'TASKS', ()):
-      modules[task] = module
-  return modules
+  """Imports the task modules and returns {task: module}."""
+  return {task: importlib.import_module(name) for task, name in TASK_MODULES.items()}

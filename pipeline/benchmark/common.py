@@ -208,6 +208,11 @@ class Table:
 DEFAULT_SEED_COUNT = 5
 
 
+# Note under every results table on how the spread over seeds is given.
+SEED_SPREAD_NOTE = ('± is the sample standard deviation over seeds (n - 1 in the denominator); a '
+                    'cell without ± comes from one value.')
+
+
 class OptionError(ValueError):
   """An invalid benchmark option, detected before any run starts."""
 

@@ -43,8 +43,8 @@ from pipeline.benchmark import common
 from pipeline.commands import common_args
 
 TASKS = ('ctr', 'mtl')
-# Row order of the tables: the order of Tables 2 and 4 of the Tenrec paper, then the models
-# that the paper does not report.
+# Row order of the tables: the order of Tables 2 and 4 of Yuan et al., "Tenrec" (NeurIPS 2022),
+# then the models that the paper does not report.
 TABLE_ORDER = {
     'ctr': ('wide_deep', 'deepfm', 'nfm', 'xdeepfm', 'afm', 'dcn', 'dcnv2', 'din', 'dien'),
     'mtl': ('single_click', 'single_like', 'esmm', 'mmoe', 'ple'),
@@ -80,9 +80,8 @@ AUC_NOTE = (
     '10,000 evenly spaced thresholds and trapezoidal interpolation, and mean binary '
     'cross-entropy. "scikit-learn" is the exact `roc_auc_score` and `log_loss` of the '
     'exported model\'s predictions on the same examples (probabilities clipped to '
-    '[1e-7, 1 - 1e-7]), which is what the Tenrec reference code reported. ± is the sample '
-    'standard deviation over seeds (n - 1 in the denominator); a cell without ± comes from '
-    'one value.')
+    '[1e-7, 1 - 1e-7]), which is what the Tenrec reference code reported. ' +
+    common.SEED_SPREAD_NOTE)
 MODE = ('through the TFX pipeline (`tenrec run --task {task}` components: TenrecExampleGen, '
         'StatisticsGen, SchemaGen, ExampleValidator and Transform shared by every run, then one '
         'Trainer and one TFMA Evaluator per model and seed; {layout})')

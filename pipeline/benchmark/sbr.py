@@ -12,8 +12,8 @@ Every (model, seed) run is either
 Both rank every test user's target among all V items (pessimistic ties, mean over users), and
 both report the same popularity baseline (training-split click counts). The report states
 which mode produced it. Per run, `runs/<model>/seed-<seed>/run.json` records the metrics,
-timings and outputs; with `--resume` (the default) a later invocation reuses the runs whose
-settings are identical, so an interrupted benchmark continues where it stopped.
+timings and outputs. With `--resume` (the default) a later invocation reuses the runs whose
+settings are identical. An interrupted benchmark therefore continues where it stopped.
 """
 
 import argparse
@@ -483,7 +483,7 @@ def _seed_text(records: Sequence[Mapping[str, Any]]) -> str:
 
 def results_table(records_by_model: Mapping[str, Sequence[Mapping[str, Any]]],
                   ks: Sequence[int], selection_metric: str) -> common.Table:
-  """Test metrics (mean ± std over seeds), selection, parameters and the paper's numbers."""
+  """Tabulates test metrics (mean ± std over seeds), selection, parameters and the paper's numbers."""
   metrics = _metric_names(ks)
   columns = [common.Column('model', 'Model'), common.Column('seeds', 'Seeds (n)')]
   columns += [common.Column(name, name, 'mean_std') for name in metrics]
@@ -522,8 +522,7 @@ def results_table(records_by_model: Mapping[str, Sequence[Mapping[str, Any]]],
 
   table.notes.extend([
       'Every target is ranked among all V items (padding excluded) with pessimistic ties; '
-      'HR@k and NDCG@k are means over test users. ± is the sample standard deviation over '
-      'seeds (n - 1 in the denominator); a cell without ± comes from one value.',
+      'HR@k and NDCG@k are means over test users. ' + common.SEED_SPREAD_NOTE,
       f'The epoch of each run is the one with the best validation {selection_metric}; '
       '"Epochs run" is below the epoch cap when early stopping ended a run.',
       PAPER_NOTE,
@@ -571,7 +570,7 @@ def cost_table(records_by_model: Mapping[str, Sequence[Mapping[str, Any]]]) -> c
 
 
 def hparams_table(settings: _Settings, display_names: Mapping[str, str]) -> common.Table:
-  """The hyper-parameters of every model and how they differ from the registered defaults."""
+  """Tabulates every model's hyper-parameters and how they differ from the registered defaults."""
   table = common.Table(
       name='hparams', title='Hyper-parameters',
       columns=[common.Column('model', 'Model'),
