@@ -38,6 +38,7 @@ import dataclasses
 import http.server
 import json
 import logging
+import os
 import re
 import signal
 import sys
@@ -588,4 +589,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 if __name__ == '__main__':
-  sys.exit(main())
+  exit_status = main()
+  # Interpreter teardown with TensorFlow and gRPC threads loaded can outlast a supervisor's
+  # SIGTERM grace period on a busy machine. The servers are stopped and nothing is left to
+  # flush but the logs, so the process exits at once.
+  logging.shutdown()
+  os._exit(exit_status)
